@@ -1,0 +1,1 @@
+"""Click commands, git, files, config and output."""
