@@ -1,6 +1,30 @@
+"""The `patchmod` command group. Commands import their heavy parts (libcst,
+GitPython, temporalio) when they run, so `patchmod --help` stays fast."""
+
+from __future__ import annotations
+
+import os
+
 import click
 
+from patchmod.cli.introduce import introduce
 
-@click.group()
-def main() -> None:
-    """patchmod"""
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-C", "directory", metavar="DIR", default=None,
+              type=click.Path(exists=True, file_okay=False),
+              help="Run as if patchmod was started in DIR (like git -C).")
+@click.version_option(package_name="patchmod", prog_name="patchmod")
+@click.pass_context
+def main(ctx: click.Context, directory: str | None) -> None:
+    """Automate the life of Temporal workflow patches:
+    introduce, deprecate, remove."""
+    ctx.ensure_object(dict)
+    ctx.obj["directory"] = directory if directory is not None else os.getcwd()
+
+
+main.add_command(introduce)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

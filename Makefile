@@ -1,0 +1,29 @@
+# patchmod: `make test` runs the test suite, `make demo` shows introduce on a
+# sample repository. Both set up .venv first (created if missing).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Reinstall when the packaging changes; an editable install picks up new
+# modules in cli/ and codemods/ by itself.
+STAMP  := $(VENV)/.patchmod-installed
+
+.PHONY: test demo venv clean
+
+venv: $(STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+demo: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash testdata/demo/run_demo.sh
+
+clean:
+	rm -rf build dist .pytest_cache

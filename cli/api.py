@@ -1,0 +1,237 @@
+"""patchmod as a library: what the commands do, without a terminal.
+
+    from patchmod.cli.api import introduce
+    result = introduce("path/to/repo", "add-fraud-check-v1")
+    print(result["commit"], result["regions"])
+
+Problems (bad input, a refusal) raise `PatchmodError`; nothing is written
+or committed then. The command line is a thin layer over these functions.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from patchmod.cli import commit as commit_mod
+from patchmod.cli import files, repo as repo_mod
+from patchmod.cli.config import load_config
+from patchmod.cli.errors import PatchmodError
+from patchmod.cli.output import finding_line
+from patchmod.codemods import patch_ids
+
+__all__ = ["introduce", "IntroduceReport", "PatchmodError"]
+
+
+@dataclass
+class IntroduceReport(Mapping):
+    """What `introduce` did (or, dry, would do). Reads like the --json object:
+    `report["commit"]`, `dict(report)`; `diff` and `lines` are extra."""
+
+    patch_id: str
+    files: list[str] = field(default_factory=list)
+    regions: list[dict] = field(default_factory=list)
+    commit: str | None = None
+    warnings: list[dict] = field(default_factory=list)
+    nothing_to_do: bool = False
+    message: str = ""
+    # Not in the JSON object:
+    diff: str = ""  # unified diff of every rewrite (always computed)
+    warning_lines: list[str] = field(default_factory=list)  # warnings as printed
+
+    command = "introduce"
+    _KEYS = ("command", "patch_id", "files", "regions", "commit", "warnings", "nothing_to_do", "message", "errors")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "command": self.command,
+            "patch_id": self.patch_id,
+            "files": list(self.files),
+            "regions": [dict(r) for r in self.regions],
+            "commit": self.commit,
+            "warnings": [dict(w) for w in self.warnings],
+            "nothing_to_do": self.nothing_to_do,
+            "message": self.message,
+            "errors": [],
+        }
+
+    def __getitem__(self, key: str) -> Any:
+        return self.as_dict()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._KEYS)
+
+    def __len__(self) -> int:
+        return len(self._KEYS)
+
+
+def _warning(report: IntroduceReport, path: str | None, line: int | None, message: str,
+             side: str = "edited", base: str | None = None) -> None:
+    report.warnings.append({"file": path, "line": line, "message": message})
+    report.warning_lines.append(finding_line(path, line, message, side=side, base=base, warning=True))
+
+
+def _target_paths(repo, start: str, base_sha: str, paths: list[str] | None) -> list[str]:
+    """Repository-relative .py files to look at: the given ones (folders
+    expand to their changed .py files) or every changed one."""
+    if not paths:
+        return repo_mod.changed_python_files(repo, base_sha)
+    root = repo_mod.root_of(repo)
+    out: list[str] = []
+    for given in paths:
+        rel = repo_mod.relative_path(repo, start, given)
+        full = root / rel
+        if full.is_dir():
+            out.extend(repo_mod.changed_python_files(repo, base_sha, [rel]))
+        elif full.is_file():
+            out.append(rel)
+        else:
+            raise PatchmodError(f"{given}: no such file or directory")
+    return sorted(dict.fromkeys(out))
+
+
+def introduce(
+    repo_path: str | os.PathLike[str],
+    patch_id: str,
+    paths: list[str] | None = None,
+    base: str = "HEAD",
+    commit: bool = True,
+    dry_run: bool = False,
+    *,
+    date: datetime.date | None = None,
+) -> IntroduceReport:
+    """Wrap what changed in workflow code since `base` in `workflow.patched(patch_id)`.
+
+    `repo_path` is any folder inside the repository; relative `paths` count
+    from it (as after `git -C`). Every file is analysed before any is
+    written; a refusal in one file raises `PatchmodError` and leaves all of
+    them, the index and the history as they were. `dry_run` writes nothing
+    (see `report.diff`); `commit=False` writes without committing.
+    """
+    start = os.fspath(repo_path)
+    repo = repo_mod.open_repo(start)
+    root = repo_mod.root_of(repo)
+
+    reason = patch_ids.invalid_reason(patch_id)
+    if reason:
+        raise PatchmodError(f"{patch_id!r}: {reason}")
+    report = IntroduceReport(patch_id=patch_id)
+    vague = patch_ids.vague_reason(patch_id)
+    if vague:
+        _warning(report, None, None, vague)
+
+    base_sha = repo_mod.resolve_commit(repo, base)
+    uses = repo_mod.known_uses(repo, patch_id, base_sha)
+    if uses:
+        lines = [f"{u.where}: {u.what}; an id is used once, ever: pick a new one" for u in uses]
+        raise PatchmodError(lines, [{"file": None, "line": None, "message": line} for line in lines])
+    config = load_config(root)
+
+    targets = _target_paths(repo, start, base_sha, paths)
+    if not targets:
+        report.nothing_to_do = True
+        report.message = f"nothing to do: no Python file differs from {base}"
+        return report
+
+    from patchmod.codemods.findings import Refusal  # noqa: PLC0415 - libcst is heavy
+    from patchmod.codemods.introduce import introduce_patch  # noqa: PLC0415
+
+    today = date or datetime.date.today()
+    results = []  # (path, edited, code, result)
+    skipped: list[str] = []
+    refusals: list[str] = []
+    errors: list[dict] = []
+    for path in targets:
+        base_bytes = repo_mod.read_blob(repo, base_sha, path)
+        if base_bytes is None:
+            skipped.append(path)  # a new module: nothing old to keep
+            continue
+        if not (root / path).is_file():
+            skipped.append(path)  # deleted in the working tree
+            continue
+        base_text = files.decode(base_bytes, f"{path}@{base}")
+        edited_text = files.read_text(root / path, path)
+        if base_text == edited_text:
+            continue
+        try:
+            result = introduce_patch(base_text, edited_text, patch_id, date=today,
+                                     max_active_patches=config.max_active_patches)
+        except Refusal as refusal:
+            for f in refusal.findings:
+                refusals.append(finding_line(path, f.line, f.message, side=f.side, base=base))
+                errors.append({"file": path if f.side != "base" else f"{path}@{base}",
+                               "line": f.line, "message": f.message})
+            continue
+        except RecursionError:
+            line = f"{path}: too deeply nested for the parser; cannot rewrite it"
+            refusals.append(line)
+            errors.append({"file": path, "line": None, "message": line})
+            continue
+        results.append((path, edited_text, result))
+    if refusals:
+        raise PatchmodError(refusals, errors)
+
+    touched = [(path, edited, result) for path, edited, result in results if result.regions]
+    for path, _edited, result in results:
+        for w in result.warnings:
+            _warning(report, path, w.line, w.message, getattr(w, "side", "edited"), base)
+    if not touched:
+        report.nothing_to_do = True
+        if skipped and not results:
+            report.message = ("nothing to do: only new files changed, and a new module has no "
+                              f"old code to keep ({', '.join(skipped)})")
+        else:
+            report.message = ("nothing to do: no change in workflow code needs a patch "
+                              "(comments, logging, docstrings, queries, new handlers or non-workflow code)")
+        return report
+
+    diff_parts = []
+    for path, edited, result in touched:
+        report.files.append(path)
+        for r in result.regions:
+            report.regions.append({
+                "file": path, "class": r.class_name, "method": r.function,
+                "start_line": r.start_line, "end_line": r.end_line, "kind": r.kind,
+            })
+        diff_parts.extend(difflib.unified_diff(
+            edited.splitlines(keepends=True), result.code.splitlines(keepends=True),
+            fromfile=f"a/{path}", tofile=f"b/{path}",
+        ))
+    report.diff = "".join(p if p.endswith(("\n", "\r")) else p + "\n\\ No newline at end of file\n"
+                          for p in diff_parts)
+    count = f"{len(report.regions)} region{'s' if len(report.regions) != 1 else ''} in " \
+            f"{len(report.files)} file{'s' if len(report.files) != 1 else ''}"
+    if dry_run:
+        report.message = f"dry run: would introduce {patch_id} in {count}; nothing written"
+        return report
+
+    written: list[str] = []
+    for path, _edited, result in touched:
+        try:
+            files.write_text_atomic(root / path, result.code)
+        except OSError as exc:
+            done = f" (already rewritten: {', '.join(written)})" if written else ""
+            raise PatchmodError(f"{path}: cannot write: {exc.strerror or exc}{done}") from None
+        written.append(path)
+    if not commit:
+        report.message = f"introduced {patch_id} in {count}; not committed (--no-commit)"
+        return report
+
+    body = f'Wrap the changed workflow code in workflow.patched("{patch_id}"):\n\n' + "\n".join(
+        f"  {r['file']}:{r['start_line']} {_region_name_dict(r)} {r['kind']}" for r in report.regions
+    )
+    message = commit_mod.commit_message(
+        f"patchmod: introduce {patch_id}", body,
+        [("Patch-Id", patch_id), ("Patch-Stage", "introduced")],
+    )
+    report.commit = commit_mod.commit_files(repo, report.files, message)
+    report.message = f"introduced {patch_id} in {count}; committed {report.commit[:12]}"
+    return report
+
+
+def _region_name_dict(region: dict) -> str:
+    return f"{region['class']}.{region['method']}" if region["class"] else region["method"]

@@ -1,0 +1,63 @@
+"""`patchmod introduce`: wrap changed workflow code in `workflow.patched(ID)`."""
+
+from __future__ import annotations
+
+import click
+
+from patchmod.cli.output import echo_err, print_json
+
+
+@click.command(short_help="Wrap changed workflow code in workflow.patched(ID).")
+@click.argument("patch_id", metavar="ID")
+@click.argument("paths", nargs=-1, metavar="[PATH]...")
+@click.option("--base", default="HEAD", show_default=True, metavar="REV",
+              help="Revision holding the old code.")
+@click.option("--no-commit", is_flag=True, help="Rewrite the files but do not commit them.")
+@click.option("--dry-run", is_flag=True, help="Print a unified diff; write and commit nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object describing the result.")
+@click.pass_context
+def introduce(ctx: click.Context, patch_id: str, paths: tuple[str, ...], base: str,
+              no_commit: bool, dry_run: bool, as_json: bool) -> None:
+    """Wrap what changed since REV in workflow code in `workflow.patched(ID)`.
+
+    PATH defaults to the tracked Python files that differ between REV and the
+    working tree. The old code comes from REV, the new code from the files on
+    disk. By default the rewritten files are committed, and only they:
+    subject `patchmod: introduce ID`, trailers `Patch-Id: ID` and
+    `Patch-Stage: introduced`.
+
+    Exit status: 0 done or nothing to do, 2 bad usage, bad input or a refusal
+    (then nothing is written or committed).
+    """
+    from patchmod.cli import api  # noqa: PLC0415 - keeps `patchmod --help` fast
+
+    start = ctx.obj["directory"]
+    try:
+        report = api.introduce(start, patch_id, list(paths) or None, base=base,
+                               commit=not no_commit, dry_run=dry_run)
+    except api.PatchmodError as exc:
+        for line in exc.lines:
+            echo_err(line)
+        if as_json:
+            print_json({
+                "command": "introduce", "patch_id": patch_id, "files": [], "regions": [],
+                "commit": None, "warnings": [], "nothing_to_do": False,
+                "message": exc.lines[0] if len(exc.lines) == 1 else f"refused: {len(exc.lines)} problems",
+                "errors": exc.errors,
+            })
+        ctx.exit(exc.exit_code)
+        return
+
+    if as_json:
+        print_json(report.as_dict())
+        return
+    for line in report.warning_lines:
+        echo_err(line)
+    if dry_run and report.diff:
+        click.echo(report.diff, nl=False)
+        echo_err(report.message)
+        return
+    click.echo(report.message)
+    for r in report.regions:
+        name = f"{r['class']}.{r['method']}" if r["class"] else r["method"]
+        click.echo(f"  {r['file']}:{r['start_line']} {name} {r['kind']}")

@@ -1,0 +1,159 @@
+"""Git through GitPython: the repository, revisions, changed files, used ids.
+
+Every git failure a user can cause becomes a `PatchmodError` naming what is
+wrong; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+
+from patchmod.cli.errors import PatchmodError
+from patchmod.codemods.patch_ids import history_ids
+
+
+def open_repo(start: str | os.PathLike[str]) -> git.Repo:
+    """The repository holding `start` (searching upwards, as git does)."""
+    where = os.fspath(start)
+    if not os.path.isdir(where):
+        raise PatchmodError(f"{where}: no such directory")
+    try:
+        repo = git.Repo(where, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise PatchmodError(f"{where}: not a git repository (or any of its parents)") from None
+    if repo.bare or repo.working_tree_dir is None:
+        raise PatchmodError(f"{where}: a bare repository has no working tree to rewrite")
+    return repo
+
+
+def root_of(repo: git.Repo) -> Path:
+    return Path(os.path.realpath(repo.working_tree_dir))
+
+
+def resolve_commit(repo: git.Repo, rev: str) -> str:
+    """Full sha of the commit `rev` names, or an error saying it names none."""
+    if not rev or rev.startswith("-"):
+        raise PatchmodError(f"{rev!r}: not a revision")
+    try:
+        return repo.git.rev_parse("--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
+    except git.GitCommandError:
+        if rev == "HEAD":
+            raise PatchmodError("HEAD: the repository has no commit yet: commit the base code first") from None
+        raise PatchmodError(f"{rev}: unknown revision (no commit by that name)") from None
+
+
+def read_blob(repo: git.Repo, sha: str, path: str) -> bytes | None:
+    """The bytes of `path` (repository-relative, '/'-separated) at commit `sha`,
+    or None when the commit has no such file."""
+    try:
+        obj = repo.commit(sha).tree / path
+    except KeyError:
+        return None
+    if obj.type != "blob":
+        return None
+    return obj.data_stream.read()
+
+
+def changed_python_files(repo: git.Repo, base_sha: str, under: list[str] | None = None) -> list[str]:
+    """Tracked .py files whose working-tree content differs from `base_sha`.
+
+    Repository-relative paths, sorted. `under` limits the search to those
+    repository-relative folders.
+    """
+    specs = [f"{u.rstrip('/')}/**.py" if u not in ("", ".") else "*.py" for u in (under or [])] or ["*.py"]
+    out = repo.git.diff("--name-only", "-z", "--no-renames", "--no-ext-diff", base_sha, "--", *specs)
+    return sorted(p for p in out.split("\0") if p)
+
+
+def relative_path(repo: git.Repo, start: str | os.PathLike[str], path: str) -> str:
+    """`path` (relative to `start`, as a user typed it) relative to the
+    repository root, '/'-separated; an error when it lies outside."""
+    root = root_of(repo)
+    absolute = Path(os.path.realpath(os.path.join(os.fspath(start), path)))
+    try:
+        rel = absolute.relative_to(root)
+    except ValueError:
+        raise PatchmodError(f"{path}: outside the repository {root}") from None
+    return rel.as_posix() if rel.parts else "."
+
+
+@dataclass(frozen=True)
+class KnownUse:
+    """A place that already uses a patch id: a file line or a commit."""
+
+    where: str  # "path:line", "path@REV:line" or "commit <sha>"
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.what}"
+
+
+def _code_pattern(patch_id: str) -> re.Pattern[str]:
+    return re.compile(r"\b(?:patched|deprecate_patch)\(\s*(?:[rRuU])?(['\"])" + re.escape(patch_id) + r"\1")
+
+
+def _grep(repo: git.Repo, patch_id: str, rev: str | None) -> list[tuple[str, int, str]]:
+    """(path, line, text) of every tracked .py line holding `patch_id`,
+    in the working tree or, with `rev`, in that commit."""
+    args = ["-n", "-I", "--no-color", "--full-name", "-F", "-e", patch_id]
+    if rev:
+        args.append(rev)
+    args += ["--", "*.py"]
+    try:
+        out = repo.git.grep(*args, strip_newline_in_stdout=False)
+    except git.GitCommandError as exc:
+        if exc.status == 1:  # no match
+            return []
+        raise PatchmodError(f"git grep failed: {exc.stderr.strip() or exc}") from None
+    hits = []
+    prefix = f"{rev}:" if rev else ""
+    for line in out.splitlines():
+        if prefix and line.startswith(prefix):
+            line = line[len(prefix):]
+        path, sep, rest = line.partition(":")
+        lineno, sep2, text = rest.partition(":")
+        if sep and sep2 and lineno.isdigit():
+            hits.append((path, int(lineno), text))
+    return hits
+
+
+def known_uses(repo: git.Repo, patch_id: str, base_rev: str | None = None) -> list[KnownUse]:
+    """Where the code, a `Versioning History` or a `Patch-Id:` trailer already
+    names `patch_id`: in the working tree's tracked .py files, in the base
+    revision's, and in every commit reachable from any ref."""
+    uses: list[KnownUse] = []
+    seen: set[str] = set()
+    code = _code_pattern(patch_id)
+    sources = [(None, "")]
+    if base_rev:
+        sources.append((base_rev, f"@{base_rev}"))
+    for rev, label in sources:
+        for path, lineno, text in _grep(repo, patch_id, rev):
+            if code.search(text):
+                what = f"patch id {patch_id!r} is already in the code"
+            elif patch_id in history_ids(text):
+                what = f"patch id {patch_id!r} is already in a Versioning History"
+            else:
+                continue
+            key = f"{path}:{lineno}:{text}"
+            if rev and key in seen:  # same line as in the working tree
+                continue
+            seen.add(key)
+            uses.append(KnownUse(f"{path}{label}:{lineno}", what))
+    try:
+        log = repo.git.log(
+            "--all", "-F", f"--grep=Patch-Id: {patch_id}",
+            "--format=%H%x00%(trailers:key=Patch-Id,valueonly,separator=%x00)%x01",
+        )
+    except git.GitCommandError:
+        log = ""  # a repository without commits has no history to search
+    for record in log.split("\x01"):
+        sha, _, trailers = record.strip().partition("\0")
+        if sha and patch_id in [t.strip() for t in trailers.split("\0")]:
+            uses.append(KnownUse(f"commit {sha[:12]}", f"patch id {patch_id!r} is in its Patch-Id trailer"))
+    return uses
