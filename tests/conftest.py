@@ -39,14 +39,8 @@ def temporal_server(tmp_path_factory: pytest.TempPathFactory):
     timeout) when the session ends.
     """
     try:
-        binary = harness.temporal_binary()
-    except harness.TemporalBinaryMissing as e:
-        pytest.fail(str(e), pytrace=False)
-    server = harness.DevServer(binary, tmp_path_factory.mktemp("temporal-dev-server"))
-    try:
-        server.start()
-    except RuntimeError as e:
-        server.stop()
+        server = harness.start_dev_server(tmp_path_factory.mktemp("temporal-dev-server"))
+    except (harness.TemporalBinaryMissing, RuntimeError) as e:
         pytest.fail(str(e), pytrace=False)
     try:
         yield server

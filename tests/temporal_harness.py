@@ -19,6 +19,7 @@ import atexit
 import importlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -62,6 +63,23 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux for SIGTERM when the parent dies.
+
+    Linux means the *thread* that started the server: start it from the main
+    thread (pytest fixtures run there), not from a short-lived worker thread.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except Exception:
+        pass
 
 
 class DevServer:
@@ -120,8 +138,10 @@ class DevServer:
                 stderr=subprocess.STDOUT,
                 cwd=self.workdir,
                 # Its own process group: a Ctrl-C in pytest reaches us first,
-                # and stop() ends exactly this process.
+                # and stop() ends exactly this process. If pytest itself dies
+                # (even by SIGKILL), Linux ends the server too.
                 start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
         finally:
             log.close()
@@ -171,12 +191,21 @@ class DevServer:
 
 
 def start_dev_server(workdir: Path | None = None) -> DevServer:
+    """Start a dev server and wait until it serves; the caller stops it.
+
+    Raises TemporalBinaryMissing (with what to run) or RuntimeError (with the
+    server's log) when it cannot.
+    """
     binary = temporal_binary()
     if workdir is None:
         workdir = Path(tempfile.mkdtemp(prefix="patchmod-temporal-"))
     server = DevServer(binary, workdir)
-    atexit.register(server.stop)  # also when pytest dies before teardown
-    server.start()
+    atexit.register(server.stop)  # also when the caller never gets to stop()
+    try:
+        server.start()
+    except BaseException:
+        server.stop()
+        raise
     return server
 
 
