@@ -100,5 +100,5 @@ def add_history_line(classdef: cst.ClassDef, entry: str, *, indent: str, newline
     doc = cst.SimpleStatementLine(body=[cst.Expr(cst.SimpleString(value))])
     rest = list(body.body)
     if rest and not rest[0].leading_lines:
-        rest[0] = rest[0].with_changes(leading_lines=[cst.EmptyLine()])
+        rest[0] = rest[0].with_changes(leading_lines=[cst.EmptyLine(indent=False)])
     return classdef.with_changes(body=body.with_changes(body=[doc, *rest]))
