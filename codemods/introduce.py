@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import datetime
 import difflib
+import textwrap
 from dataclasses import dataclass, field
 from typing import Literal, Sequence
 
@@ -324,7 +325,7 @@ class _Rewriter:
             old_id = self.patched_test_id(edit_stmt.test)
             if old_id is not None:
                 if not self._same(base_stmt.orelse, edit_stmt.orelse):
-                    where = edit_stmt.orelse if edit_stmt.orelse is not None else edit_stmt
+                    where = self._first_difference(base_stmt.orelse, edit_stmt.orelse) or edit_stmt
                     raise refuse(
                         self.line_of(self.edited, where),
                         f"the code taken when patched({old_id!r}) is false changed: executions that take it "
@@ -370,6 +371,25 @@ class _Rewriter:
             return edit_stmt.with_changes(body=body, handlers=handlers, orelse=orelse, finalbody=final)
         return None
 
+    def _first_difference(self, base_node, edit_node) -> cst.CSTNode | None:
+        """The first edited statement of an `orelse` that differs from base."""
+        while isinstance(base_node, cst.If) and isinstance(edit_node, cst.If):
+            if self.base_keys.expr(base_node.test) != self.edited_keys.expr(edit_node.test):
+                return edit_node
+            if _suite_key(self.base_keys, base_node.body) != _suite_key(self.edited_keys, edit_node.body):
+                base_node, edit_node = base_node.body, edit_node.body
+                break
+            base_node, edit_node = base_node.orelse, edit_node.orelse
+        if isinstance(base_node, cst.Else) and isinstance(edit_node, cst.Else):
+            base_node, edit_node = base_node.body, edit_node.body
+        if isinstance(base_node, cst.IndentedBlock) and isinstance(edit_node, cst.IndentedBlock):
+            base_keys = [k for k in map(self.base_keys.full, base_node.body) if k is not None]
+            edit_stmts = [s for s in edit_node.body if self.edited_keys.full(s) is not None]
+            for index, stmt in enumerate(edit_stmts):
+                if index >= len(base_keys) or self.edited_keys.full(stmt) != base_keys[index]:
+                    return stmt
+        return edit_node
+
     def _descend_orelse(self, base_orelse, edit_orelse, ctx: _Context):
         """The new `orelse`, or False when it cannot be diffed in place."""
         if base_orelse is None and edit_orelse is None:
@@ -388,8 +408,7 @@ class _Rewriter:
 
 
 def _suite_key(keys: _Keys, node: cst.CSTNode) -> str:
-    code = keys.module.code_for_node(node)
-    code = code.lstrip()
+    code = textwrap.dedent(keys.module.code_for_node(node).lstrip("\r\n"))
     if isinstance(node, cst.Else):
         code = "if x:\n    pass\n" + code
     tree = ast.parse(code)
