@@ -233,6 +233,8 @@ async def _scenario(
     assert f'workflow.patched("{PATCH_ID}")' in rewritten, rewritten
     assert git(repo, "rev-parse", "HEAD~1").strip() == head_before, "expected one new commit"
     assert git(repo, "log", "-1", "--format=%s").strip() == f"patchmod: introduce {PATCH_ID}"
+    trailers = git(repo, "log", "-1", "--format=%(trailers:only,unfold)").split("\n")
+    assert f"Patch-Id: {PATCH_ID}" in trailers and "Patch-Stage: introduced" in trailers
     assert git(repo, "show", f"HEAD:{WORKFLOW_FILE}") == rewritten, "the rewrite is committed"
     assert git(repo, "status", "--porcelain") == "", "nothing left uncommitted"
 
