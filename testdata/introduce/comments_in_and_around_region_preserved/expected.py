@@ -1,0 +1,36 @@
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from .activities import charge, notify, ship
+
+TIMEOUT = timedelta(seconds=10)
+
+
+@workflow.defn
+class OrderWorkflow:
+    """Charges and ships one order.
+
+    Versioning History:
+    - 2026-11-21 introduced new-feature-v1: run
+    """
+
+    @workflow.run
+    async def run(self, order_id: str) -> str:
+        # Step 1: take the money.
+        await workflow.execute_activity(charge, order_id, start_to_close_timeout=TIMEOUT)
+
+        # Step 2: ship it, tracked.
+        # The warehouse is slow on Mondays.
+        if workflow.patched("new-feature-v1"):
+            tracking = await workflow.execute_activity(ship, order_id, start_to_close_timeout=timedelta(minutes=5))  # slower
+            # Tell the customer where it is.
+            await workflow.execute_activity(notify, tracking, start_to_close_timeout=TIMEOUT)
+        else:
+            # Step 2: ship it.
+            # The warehouse is slow on Mondays.
+            await workflow.execute_activity(ship, order_id, start_to_close_timeout=TIMEOUT)  # slow
+
+        # Done.
+        return "shipped"  # final

@@ -1,0 +1,31 @@
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from .activities import notify, ship, ship_express
+
+TIMEOUT = timedelta(seconds=10)
+
+
+@workflow.defn
+class ShippingWorkflow:
+    """Ships an order, express or not.
+
+    Versioning History:
+    - 2026-11-21 introduced new-feature-v1: run
+    """
+
+    @workflow.run
+    async def run(self, order_id: str, express: bool) -> str:
+        if express:
+            await workflow.execute_activity(ship_express, order_id, start_to_close_timeout=TIMEOUT)
+            if workflow.patched("new-feature-v1"):
+                await workflow.execute_activity(notify, order_id, start_to_close_timeout=TIMEOUT)
+        else:
+            await workflow.execute_activity(ship, order_id, start_to_close_timeout=TIMEOUT)
+            if workflow.patched("new-feature-v1"):
+                await workflow.execute_activity(notify, order_id, start_to_close_timeout=timedelta(minutes=1))
+            else:
+                await workflow.execute_activity(notify, order_id, start_to_close_timeout=TIMEOUT)
+        return "shipped"

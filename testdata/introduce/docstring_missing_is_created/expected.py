@@ -1,0 +1,25 @@
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from .activities import charge, ship
+
+TIMEOUT = timedelta(seconds=10)
+
+
+@workflow.defn
+class OrderWorkflow:
+    """
+    Versioning History:
+    - 2026-11-21 introduced new-feature-v1: run
+    """
+
+    @workflow.run
+    async def run(self, order_id: str) -> str:
+        await workflow.execute_activity(charge, order_id, start_to_close_timeout=TIMEOUT)
+        await workflow.execute_activity(ship, order_id, start_to_close_timeout=TIMEOUT)
+        if workflow.patched("new-feature-v1"):
+            return order_id
+        else:
+            return "shipped"

@@ -1,0 +1,33 @@
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from .activities import charge, ship
+
+TIMEOUT = timedelta(seconds=10)
+
+
+@workflow.defn
+class OrderWorkflow:
+    """Charges and ships one order.
+
+    Versioning History:
+    - 2026-11-21 introduced new-feature-v1: run
+    """
+
+    def __init__(self) -> None:
+        self._address: str | None = None
+
+    @workflow.run
+    async def run(self, order_id: str) -> str:
+        await workflow.execute_activity(charge, order_id, start_to_close_timeout=TIMEOUT)
+        if workflow.patched("new-feature-v1"):
+            await workflow.execute_activity(ship, args=[order_id, self._address], start_to_close_timeout=TIMEOUT)
+        else:
+            await workflow.execute_activity(ship, order_id, start_to_close_timeout=TIMEOUT)
+        return "shipped"
+
+    @workflow.signal
+    def change_address(self, address: str) -> None:
+        self._address = address

@@ -1,0 +1,24 @@
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from .activities import charge, reserve_stock, ship
+
+TIMEOUT = timedelta(seconds=10)
+
+
+@workflow.defn
+class OrderWorkflow:
+    """Reserves, charges and ships one order."""
+
+    @workflow.run
+    async def run(self, order_id: str) -> str:
+        await self._reserve(order_id)
+        await workflow.execute_activity(charge, order_id, start_to_close_timeout=TIMEOUT)
+        await workflow.execute_activity(ship, order_id, start_to_close_timeout=TIMEOUT)
+        return "shipped"
+
+    async def _reserve(self, order_id: str) -> None:
+        await workflow.execute_activity(reserve_stock, order_id, start_to_close_timeout=TIMEOUT)
+        await workflow.sleep(timedelta(seconds=1))

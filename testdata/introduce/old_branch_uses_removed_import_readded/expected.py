@@ -1,0 +1,25 @@
+from datetime import timedelta
+
+from temporalio import workflow
+
+from shop.activities import charge, charge_with_3ds, ship
+
+TIMEOUT = timedelta(seconds=10)
+
+
+@workflow.defn
+class OrderWorkflow:
+    """Charges and ships one order.
+
+    Versioning History:
+    - 2026-11-21 introduced new-feature-v1: run
+    """
+
+    @workflow.run
+    async def run(self, order_id: str) -> str:
+        if workflow.patched("new-feature-v1"):
+            await workflow.execute_activity(charge_with_3ds, order_id, start_to_close_timeout=TIMEOUT)
+        else:
+            await workflow.execute_activity(charge, order_id, start_to_close_timeout=TIMEOUT)
+        await workflow.execute_activity(ship, order_id, start_to_close_timeout=TIMEOUT)
+        return "shipped"
