@@ -125,10 +125,14 @@ def introduce(
         _warning(report, None, None, vague)
 
     base_sha = repo_mod.resolve_commit(repo, base)
-    uses = repo_mod.known_uses(repo, patch_id, base_sha)
+    uses = repo_mod.known_uses(repo, patch_id, base_sha, base)
     if uses:
-        lines = [f"{u.where}: {u.what}; an id is used once, ever: pick a new one" for u in uses]
-        raise PatchmodError(lines, [{"file": None, "line": None, "message": line} for line in lines])
+        why = "an id is used once, ever: pick a new one"
+        raise PatchmodError(
+            [f"{u.where}: {u.what}; {why}" for u in uses],
+            [{"file": u.file or f"commit {u.commit}", "line": u.line, "message": f"{u.what}; {why}"}
+             for u in uses],
+        )
     config = load_config(root)
 
     targets = _target_paths(repo, start, base_sha, paths)
@@ -141,8 +145,9 @@ def introduce(
     from patchmod.codemods.introduce import introduce_patch  # noqa: PLC0415
 
     today = date or datetime.date.today()
-    results = []  # (path, edited, code, result)
+    results = []  # (path, edited text, IntroduceResult)
     skipped: list[str] = []
+    differing = 0
     refusals: list[str] = []
     errors: list[dict] = []
     for path in targets:
@@ -157,6 +162,7 @@ def introduce(
         edited_text = files.read_text(root / path, path)
         if base_text == edited_text:
             continue
+        differing += 1
         try:
             result = introduce_patch(base_text, edited_text, patch_id, date=today,
                                      max_active_patches=config.max_active_patches)
@@ -181,9 +187,11 @@ def introduce(
             _warning(report, path, w.line, w.message, getattr(w, "side", "edited"), base)
     if not touched:
         report.nothing_to_do = True
-        if skipped and not results:
+        if skipped and not differing:
             report.message = ("nothing to do: only new files changed, and a new module has no "
                               f"old code to keep ({', '.join(skipped)})")
+        elif not differing:
+            report.message = f"nothing to do: no given file differs from {base}"
         else:
             report.message = ("nothing to do: no change in workflow code needs a patch "
                               "(comments, logging, docstrings, queries, new handlers or non-workflow code)")
@@ -209,6 +217,8 @@ def introduce(
         report.message = f"dry run: would introduce {patch_id} in {count}; nothing written"
         return report
 
+    if commit:
+        commit_mod.check_index_unlocked(repo)
     written: list[str] = []
     for path, _edited, result in touched:
         try:
@@ -229,6 +239,9 @@ def introduce(
         [("Patch-Id", patch_id), ("Patch-Stage", "introduced")],
     )
     report.commit = commit_mod.commit_files(repo, report.files, message)
+    problem = commit_mod.sync_index(repo, report.files)
+    if problem:
+        _warning(report, None, None, problem)
     report.message = f"introduced {patch_id} in {count}; committed {report.commit[:12]}"
     return report
 

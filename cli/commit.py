@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import git
 
 from patchmod.cli.errors import PatchmodError
@@ -13,8 +15,8 @@ def commit_files(repo: git.Repo, paths: list[str], message: str) -> str:
 
     The tree is HEAD's with only those paths replaced, built in a temporary
     index: whatever the user staged or left dirty elsewhere is neither
-    committed nor unstaged. Afterwards the real index takes the committed
-    content for those paths, so `git status` shows them clean.
+    committed nor unstaged. Call `sync_index` afterwards so that the real
+    index takes the committed content for those paths.
     """
     if not paths:
         raise ValueError("commit_files needs at least one path")
@@ -27,10 +29,35 @@ def commit_files(repo: git.Repo, paths: list[str], message: str) -> str:
         scratch.add(paths, write=False)
         tree = scratch.write_tree()
         new = git.Commit.create_from_tree(repo, tree, message, parent_commits=[parent], head=True)
-        repo.index.add(paths)
-    except git.GitCommandError as exc:
-        raise PatchmodError(f"git commit failed: {exc.stderr.strip() or exc}") from None
+    except (git.GitCommandError, OSError) as exc:
+        detail = exc.stderr.strip() if isinstance(exc, git.GitCommandError) else str(exc)
+        raise PatchmodError(
+            f"git commit failed: {detail}; the rewritten files are on disk, not committed: "
+            + ", ".join(paths)
+        ) from None
     return new.hexsha
+
+
+def check_index_unlocked(repo: git.Repo) -> None:
+    """Refuse up front, as git would, while another git process holds the index."""
+    lock = os.path.join(repo.git_dir, "index.lock")
+    if os.path.exists(lock):
+        raise PatchmodError(
+            f"{lock}: exists: another git process seems to be running; "
+            "if none is, remove the file and try again"
+        )
+
+
+def sync_index(repo: git.Repo, paths: list[str]) -> str | None:
+    """Let the index hold the committed content of `paths` (other entries
+    untouched), so that `git status` shows them clean. Returns a warning
+    instead of failing: the commit is made already."""
+    try:
+        repo.index.add(paths)
+    except (git.GitCommandError, OSError) as exc:
+        return (f"the index could not be updated ({exc}); "
+                f"`git reset -q -- {' '.join(paths)}` makes it match the commit")
+    return None
 
 
 def commit_message(subject: str, body: str, trailers: list[tuple[str, str]]) -> str:

@@ -84,10 +84,16 @@ def relative_path(repo: git.Repo, start: str | os.PathLike[str], path: str) -> s
 
 @dataclass(frozen=True)
 class KnownUse:
-    """A place that already uses a patch id: a file line or a commit."""
+    """A place that already uses a patch id: a line of a file, or a commit."""
 
-    where: str  # "path:line", "path@REV:line" or "commit <sha>"
+    file: str | None  # "path" or "path@REV"; None for a commit
+    line: int | None
+    commit: str | None
     what: str
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}" if self.file else f"commit {self.commit[:12]}"
 
     def __str__(self) -> str:
         return f"{self.where}: {self.what}"
@@ -122,16 +128,18 @@ def _grep(repo: git.Repo, patch_id: str, rev: str | None) -> list[tuple[str, int
     return hits
 
 
-def known_uses(repo: git.Repo, patch_id: str, base_rev: str | None = None) -> list[KnownUse]:
+def known_uses(repo: git.Repo, patch_id: str, base_rev: str | None = None,
+               base_label: str | None = None) -> list[KnownUse]:
     """Where the code, a `Versioning History` or a `Patch-Id:` trailer already
-    names `patch_id`: in the working tree's tracked .py files, in the base
-    revision's, and in every commit reachable from any ref."""
+    names `patch_id`: in the working tree's tracked .py files, in those of
+    `base_rev` (shown as `path@base_label`), and in every commit reachable
+    from any ref."""
     uses: list[KnownUse] = []
     seen: set[str] = set()
     code = _code_pattern(patch_id)
     sources = [(None, "")]
     if base_rev:
-        sources.append((base_rev, f"@{base_rev}"))
+        sources.append((base_rev, f"@{base_label or base_rev}"))
     for rev, label in sources:
         for path, lineno, text in _grep(repo, patch_id, rev):
             if code.search(text):
@@ -144,7 +152,7 @@ def known_uses(repo: git.Repo, patch_id: str, base_rev: str | None = None) -> li
             if rev and key in seen:  # same line as in the working tree
                 continue
             seen.add(key)
-            uses.append(KnownUse(f"{path}{label}:{lineno}", what))
+            uses.append(KnownUse(f"{path}{label}", lineno, None, what))
     try:
         log = repo.git.log(
             "--all", "-F", f"--grep=Patch-Id: {patch_id}",
@@ -155,5 +163,5 @@ def known_uses(repo: git.Repo, patch_id: str, base_rev: str | None = None) -> li
     for record in log.split("\x01"):
         sha, _, trailers = record.strip().partition("\0")
         if sha and patch_id in [t.strip() for t in trailers.split("\0")]:
-            uses.append(KnownUse(f"commit {sha[:12]}", f"patch id {patch_id!r} is in its Patch-Id trailer"))
+            uses.append(KnownUse(None, None, sha, f"patch id {patch_id!r} is in its Patch-Id trailer"))
     return uses

@@ -600,3 +600,31 @@ def test_help_and_version() -> None:
         assert option in result.stdout
     result = run("--version")
     assert result.exit_code == 0 and "patchmod" in result.stdout
+
+
+def test_refuses_while_another_git_process_holds_the_index(repo: Path) -> None:
+    write(repo, ORDER, EDITED)
+    (repo / ".git" / "index.lock").write_text("")
+    before = snapshot(repo)
+    result = run("-C", repo, "introduce", PATCH_ID)
+    _assert_clean_failure(result)
+    assert "index.lock" in result.stderr
+    assert snapshot(repo) == before
+
+
+def test_given_files_that_did_not_change_are_nothing_to_do(repo: Path) -> None:
+    write(repo, "notes.txt", "dirty\n")
+    result = run("-C", repo, "introduce", PATCH_ID, ORDER)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "nothing to do: no given file differs from HEAD\n"
+
+
+def test_known_id_errors_in_json_name_the_place(repo: Path) -> None:
+    write(repo, "workflows/refund.py", f'from temporalio import workflow\n\n\ndef f():\n'
+                                       f'    workflow.deprecate_patch("{PATCH_ID}")\n')
+    commit_all(repo, "refund")
+    write(repo, ORDER, EDITED)
+    result = run("-C", repo, "introduce", PATCH_ID, "--json")
+    _assert_clean_failure(result)
+    errors = json.loads(result.stdout)["errors"]
+    assert {(e["file"], e["line"]) for e in errors} == {("workflows/refund.py", 5)}
