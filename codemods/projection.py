@@ -1,0 +1,397 @@
+"""What workflow code *does* in one world of patches: the "behaves as" oracle.
+
+DESIGN.md's rule every rewrite keeps is stated in worlds: a world gives each
+patch id a truth value, and two versions of a module behave alike in it when
+their workflow functions are equal after
+
+- folding every `patched("ID")` call to the world's constant (under whatever
+  name the module binds: `workflow.patched`, `wf.patched`,
+  `temporalio.workflow.patched`, a bare `patched` imported from
+  `temporalio.workflow`), and simplifying `not`, `and`/`or` and conditional
+  expressions over those constants;
+- keeping only the taken branch of an `if`/`elif` chain whose test folded;
+- dropping `deprecate_patch` calls, `pass`, bare strings (docstrings) and
+  logging calls.
+
+Pure `ast`, no I/O. `project` gives one normalized string per function that
+runs in a workflow (run, signal and update handlers, `__init__`, and the
+methods and module-level functions they reach *in that world*); query
+handlers and update validators are left out, they issue no commands. Each
+string is the `ast.dump` of the folded function (signature included) followed
+by what the names it borrows from the module are bound to, so an old branch
+that calls an activity the edit stopped importing, or a method the edit
+deleted, does not behave as the base.
+
+Functions present on one side only: `behaves_as` compares the union of both
+sides' names (or exactly `functions` when given) and reports a name missing
+on one side as a difference; it never guesses. The policy for introduce
+lives in `introduce_differences`: in the worlds where the new id is true the
+result must match the edited module function for function; in the worlds
+where it is false the result must match the base on the base's functions, so
+that what the edit added (a new handler, a helper only the new branch calls)
+is compared only where the new id is true.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import copy
+import difflib
+import itertools
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Union
+
+from .workflow_code import (
+    READ_ONLY_ROLES,
+    Bindings,
+    find_workflow_code,
+    is_inert,
+    module_level_names,
+    read_bindings,
+)
+
+__all__ = [
+    "World",
+    "WorldLike",
+    "patch_ids",
+    "fold",
+    "project",
+    "behaves_as",
+    "reachable_worlds",
+    "introduce_differences",
+]
+
+_BUILTINS = frozenset(dir(builtins))
+
+
+@dataclass(frozen=True)
+class World:
+    """A truth value for each patch id; `default` for ids it does not name."""
+
+    truth: Mapping[str, bool] = field(default_factory=dict)
+    default: bool = False
+
+    def __call__(self, patch_id: str) -> bool:
+        return bool(self.truth.get(patch_id, self.default))
+
+    def describe(self) -> str:
+        named = [f"{k}={'on' if v else 'off'}" for k, v in sorted(self.truth.items())]
+        return "{" + ", ".join(named + [f"others={'on' if self.default else 'off'}"]) + "}"
+
+
+# A plain mapping is a World whose unnamed ids are false.
+WorldLike = Union[World, Mapping[str, bool]]
+
+
+def _world(world: WorldLike) -> World:
+    return world if isinstance(world, World) else World(dict(world))
+
+
+def _patched_id(call: ast.expr, bindings: Bindings, member: str = "patched") -> str | None:
+    """The literal id of `<member>("ID")` under the module's bindings."""
+    if not (isinstance(call, ast.Call) and bindings.member(call.func) == member and call.args):
+        return None
+    arg = call.args[0]
+    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+        return arg.value
+    return None
+
+
+def patch_ids(source: str | ast.Module) -> list[str]:
+    """Ids of the `patched("ID")` sites in a module, in order of first appearance."""
+    tree = ast.parse(source) if isinstance(source, str) else source
+    bindings = read_bindings(tree)
+    seen: dict[str, int] = {}
+    for node in ast.walk(tree):
+        patch_id = _patched_id(node, bindings) if isinstance(node, ast.Call) else None
+        if patch_id is not None and patch_id not in seen:
+            seen[patch_id] = (node.lineno, node.col_offset)  # type: ignore[assignment]
+    return sorted(seen, key=lambda i: seen[i])
+
+
+def _const(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant)
+
+
+class _Folder(ast.NodeTransformer):
+    """Folds patch calls to constants and drops what never behaves."""
+
+    def __init__(self, bindings: Bindings, world: World):
+        self.bindings = bindings
+        self.world = world
+
+    # -- expressions ---------------------------------------------------------
+
+    def visit_Call(self, node: ast.Call) -> ast.expr:
+        patch_id = _patched_id(node, self.bindings)
+        if patch_id is not None:
+            return ast.Constant(self.world(patch_id))
+        return self.generic_visit(node)
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.expr:
+        self.generic_visit(node)
+        if isinstance(node.op, ast.Not):
+            node.operand = _truthy_context(node.operand)
+            if _const(node.operand):
+                return ast.Constant(not node.operand.value)
+        return node
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> ast.expr:
+        self.generic_visit(node)
+        is_and = isinstance(node.op, ast.And)
+        values: list[ast.expr] = []
+        for position, value in enumerate(node.values):
+            last = position == len(node.values) - 1
+            if _const(value) and not last:
+                # `x and True and y` is `x and y`; `x and False and y` stops at False.
+                if bool(value.value) == is_and:
+                    continue
+                values.append(value)
+                break
+            values.append(value)
+        if len(values) == 1:
+            return values[0]
+        node.values = values
+        return node
+
+    def visit_IfExp(self, node: ast.IfExp) -> ast.expr:
+        self.generic_visit(node)
+        node.test = _truthy_context(node.test)
+        if _const(node.test):
+            return node.body if node.test.value else node.orelse
+        return node
+
+    # -- statements ----------------------------------------------------------
+
+    def visit_If(self, node: ast.If):
+        self.generic_visit(node)  # folds the test, and an `elif` chain inside out
+        node.test = _truthy_context(node.test)
+        if _const(node.test):
+            return node.body if node.test.value else node.orelse
+        return node
+
+    def visit_While(self, node: ast.While):
+        self.generic_visit(node)
+        node.test = _truthy_context(node.test)
+        if _const(node.test) and not node.test.value:
+            return node.orelse
+        return node
+
+    def visit_Expr(self, node: ast.Expr):
+        self.generic_visit(node)
+        if is_inert(node):
+            return None
+        if _patched_id(node.value, self.bindings, "deprecate_patch") is not None:
+            return None
+        if isinstance(node.value, ast.Constant):
+            # What a folded bare `patched(...)` call leaves behind.
+            return None
+        return node
+
+    def visit_Pass(self, node: ast.Pass):
+        return None
+
+
+def _truthy_context(test: ast.expr) -> ast.expr:
+    """Where only truthiness counts (`if`, `while`, `not`, a conditional's
+    test), a trailing constant that cannot change the outcome goes:
+    `x and True` tests as `x`, `x or False` tests as `x`."""
+    if isinstance(test, ast.BoolOp) and len(test.values) > 1:
+        is_and = isinstance(test.op, ast.And)
+        values = list(test.values)
+        while len(values) > 1 and _const(values[-1]) and bool(values[-1].value) == is_and:
+            values.pop()
+        if len(values) == 1:
+            return values[0]
+        return ast.BoolOp(op=test.op, values=values)
+    return test
+
+
+def fold(source: str | ast.Module, world: WorldLike) -> ast.Module:
+    """The module with `patched` folded in `world` and inert statements gone."""
+    tree = ast.parse(source) if isinstance(source, str) else copy.deepcopy(source)
+    bindings = read_bindings(tree)
+    folded = _Folder(bindings, _world(world)).visit(tree)
+    return ast.fix_missing_locations(folded)
+
+
+# -- names a function borrows from its module ----------------------------------
+
+
+def _local_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    names: set[str] = set()
+    for child in ast.walk(node):
+        if isinstance(child, ast.arg):
+            names.add(child.arg)
+        elif isinstance(child, ast.Name) and isinstance(child.ctx, (ast.Store, ast.Del)):
+            names.add(child.id)
+        elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and child is not node:
+            names.add(child.name)
+        elif isinstance(child, ast.ExceptHandler) and child.name:
+            names.add(child.name)
+        elif isinstance(child, (ast.Import, ast.ImportFrom)):
+            for alias in child.names:
+                names.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(child, (ast.MatchAs, ast.MatchStar)) and child.name:
+            names.add(child.name)
+    return names
+
+
+def _describe_binding(name: str, stmt: ast.stmt | None) -> str:
+    if stmt is None:
+        return f"{name}: unbound"
+    if isinstance(stmt, ast.ImportFrom):
+        for alias in stmt.names:
+            if (alias.asname or alias.name) == name:
+                return f"{name}: from {'.' * stmt.level}{stmt.module or ''} import {alias.name}"
+    if isinstance(stmt, ast.Import):
+        for alias in stmt.names:
+            if (alias.asname or alias.name.split(".")[0]) == name:
+                return f"{name}: import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return f"{name}: function defined in the module"
+    if isinstance(stmt, ast.ClassDef):
+        return f"{name}: class defined in the module"
+    # A module-level assignment: its value is part of the behaviour.
+    return f"{name}: {ast.unparse(stmt)}"
+
+
+def _borrowed(
+    node: ast.FunctionDef | ast.AsyncFunctionDef,
+    module_names: dict[str, ast.stmt],
+    class_members: set[str] | None,
+) -> list[str]:
+    """What each free name of `node` is bound to in its module, and the
+    `self.method(...)` calls that find no method on the class."""
+    local = _local_names(node)
+    lines: set[str] = set()
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load):
+            if child.id in local or (child.id in _BUILTINS and child.id not in module_names):
+                continue
+            lines.add(_describe_binding(child.id, module_names.get(child.id)))
+        elif (
+            class_members is not None
+            and isinstance(child, ast.Call)
+            and isinstance(child.func, ast.Attribute)
+            and isinstance(child.func.value, ast.Name)
+            and child.func.value.id == "self"
+            and child.func.attr not in class_members
+        ):
+            lines.add(f"self.{child.func.attr}: no such method on the class")
+    return sorted(lines)
+
+
+def _class_members(cls: ast.ClassDef) -> set[str]:
+    """Names a class defines, plus attributes its methods assign on `self`."""
+    members: set[str] = set()
+    for stmt in cls.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            members.add(stmt.name)
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            members.update(t.id for t in targets if isinstance(t, ast.Name))
+    for child in ast.walk(cls):
+        if (
+            isinstance(child, ast.Attribute)
+            and isinstance(child.ctx, ast.Store)
+            and isinstance(child.value, ast.Name)
+            and child.value.id == "self"
+        ):
+            members.add(child.attr)
+    return members
+
+
+# -- projection ------------------------------------------------------------------
+
+
+def _projection(source: str | ast.Module, world: WorldLike) -> dict[str, tuple[str, list[str]]]:
+    """Per function: the normalized form and the same as readable lines."""
+    tree = fold(source, world)
+    code = find_workflow_code(tree)
+    names = module_level_names(tree)
+    members = {name: _class_members(cls) for name, cls in code.classes.items()}
+    projected: dict[str, tuple[str, list[str]]] = {}
+    for qualname, fn in code.functions.items():
+        if not fn.runs_in_workflow or fn.role in READ_ONLY_ROLES:
+            continue
+        class_members = members.get(fn.class_name) if fn.class_name else None
+        borrowed = _borrowed(fn.node, names, class_members)
+        normalized = "\n".join([ast.dump(fn.node), *borrowed])
+        readable = ast.unparse(fn.node).splitlines() + [f"# uses {line}" for line in borrowed]
+        projected[qualname] = (normalized, readable)
+    return projected
+
+
+def project(source: str | ast.Module, world: WorldLike) -> dict[str, str]:
+    """`{"OrderWorkflow.run": "<normalized>", "helper": ...}` for each function
+    that runs in a workflow in `world` (query handlers and update validators
+    excluded; reachability is computed after folding). Two functions behave
+    alike exactly when their strings are equal."""
+    return {name: normalized for name, (normalized, _) in _projection(source, world).items()}
+
+
+def behaves_as(
+    a_src: str | ast.Module,
+    a_world: WorldLike,
+    b_src: str | ast.Module,
+    b_world: WorldLike,
+    *,
+    functions: Iterable[str] | None = None,
+) -> list[str]:
+    """Differences between `a` in `a_world` and `b` in `b_world`; empty when
+    they behave alike. Compares `functions` when given, else every function
+    either side runs; a function on one side only is a difference."""
+    a = _projection(a_src, a_world)
+    b = _projection(b_src, b_world)
+    names = sorted(set(functions) if functions is not None else set(a) | set(b))
+    differences: list[str] = []
+    for name in names:
+        if name not in a and name not in b:
+            differences.append(f"{name}: runs on neither side")
+        elif name not in b:
+            differences.append(f"{name}: runs only on the first side")
+        elif name not in a:
+            differences.append(f"{name}: runs only on the second side")
+        elif a[name][0] != b[name][0]:
+            diff = difflib.unified_diff(a[name][1], b[name][1], "first", "second", lineterm="")
+            differences.append(f"{name} differs:\n" + "\n".join(diff))
+    return differences
+
+
+def reachable_worlds(existing_ids: Iterable[str], new_id: str) -> list[dict[str, bool]]:
+    """The worlds introduce must keep: every assignment of the existing ids
+    with the new id false (an introduce preserves their structure, so each
+    combination counts), and the one world where the new id is true, in
+    which every older id is true too (a newer patch seen implies every older
+    one). 2**n + 1 worlds for n existing ids."""
+    existing = list(dict.fromkeys(i for i in existing_ids if i != new_id))
+    worlds = [
+        {**dict(zip(existing, values)), new_id: False}
+        for values in itertools.product((False, True), repeat=len(existing))
+    ]
+    worlds.append({**{i: True for i in existing}, new_id: True})
+    return worlds
+
+
+def introduce_differences(base: str, edited: str, result: str, patch_id: str) -> list[str]:
+    """DESIGN.md's rule for introduce, checked in every reachable world: the
+    result with `patch_id` true behaves as `edited`, with it false as `base`.
+
+    With the new id false only the base's functions are compared: what the
+    edit added (a new handler, a helper only the new branch reaches) has no
+    old behaviour to keep.
+    """
+    existing = list(dict.fromkeys(patch_ids(base) + patch_ids(edited) + patch_ids(result)))
+    differences: list[str] = []
+    for truth in reachable_worlds(existing, patch_id):
+        world = World(truth)
+        if truth[patch_id]:
+            found = behaves_as(result, world, edited, world)
+            side = "edited"
+        else:
+            found = behaves_as(result, world, base, world, functions=project(base, world))
+            side = "base"
+        differences += [f"in {world.describe()} vs {side}: {d}" for d in found]
+    return differences
