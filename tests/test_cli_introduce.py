@@ -628,3 +628,33 @@ def test_known_id_errors_in_json_name_the_place(repo: Path) -> None:
     _assert_clean_failure(result)
     errors = json.loads(result.stdout)["errors"]
     assert {(e["file"], e["line"]) for e in errors} == {("workflows/refund.py", 5)}
+
+
+# --- the demo ------------------------------------------------------------------------
+
+
+def test_make_demo_script_runs(tmp_path: Path) -> None:
+    """`make demo` runs testdata/demo/run_demo.sh with the venv's patchmod first on PATH."""
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parent.parent / "testdata" / "demo" / "run_demo.sh"
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "TMPDIR": str(tmp_path)}
+    done = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "patchmod: introduce add-fraud-check-v1" in done.stdout
+    assert 'if workflow.patched("add-fraud-check-v1"):' in done.stdout
+    assert "Patch-Stage: introduced" in done.stdout
+    assert list(tmp_path.iterdir()) == []  # the demo cleans up after itself
+
+
+def test_help_does_not_import_the_heavy_libraries() -> None:
+    """`patchmod --help` stays fast: git, libcst and temporalio load in the commands."""
+    import subprocess
+    import sys
+
+    code = ("import sys, patchmod.cli.main; "
+            "print(sorted(m for m in ('git', 'libcst', 'temporalio') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
