@@ -106,23 +106,23 @@ def _code_pattern(patch_id: str) -> re.Pattern[str]:
 def _grep(repo: git.Repo, patch_id: str, rev: str | None) -> list[tuple[str, int, str]]:
     """(path, line, text) of every tracked .py line holding `patch_id`,
     in the working tree or, with `rev`, in that commit."""
-    args = ["-n", "-I", "--no-color", "--full-name", "-F", "-e", patch_id]
+    args = ["-n", "-z", "-I", "--no-color", "--full-name", "-F", "-e", patch_id]
     if rev:
         args.append(rev)
     args += ["--", "*.py"]
     try:
-        out = repo.git.grep(*args, strip_newline_in_stdout=False)
+        out = repo.git.grep(*args, strip_newline_in_stdout=False, stdout_as_string=False)
     except git.GitCommandError as exc:
         if exc.status == 1:  # no match
             return []
         raise PatchmodError(f"git grep failed: {exc.stderr.strip() or exc}") from None
     hits = []
     prefix = f"{rev}:" if rev else ""
-    for line in out.splitlines():
+    for line in out.decode("utf-8", errors="replace").split("\n"):
         if prefix and line.startswith(prefix):
             line = line[len(prefix):]
-        path, sep, rest = line.partition(":")
-        lineno, sep2, text = rest.partition(":")
+        path, sep, rest = line.partition("\0")
+        lineno, sep2, text = rest.partition("\0")
         if sep and sep2 and lineno.isdigit():
             hits.append((path, int(lineno), text))
     return hits
@@ -157,7 +157,8 @@ def known_uses(repo: git.Repo, patch_id: str, base_rev: str | None = None,
         log = repo.git.log(
             "--all", "-F", f"--grep=Patch-Id: {patch_id}",
             "--format=%H%x00%(trailers:key=Patch-Id,valueonly,separator=%x00)%x01",
-        )
+            stdout_as_string=False,
+        ).decode("utf-8", errors="replace")
     except git.GitCommandError:
         log = ""  # a repository without commits has no history to search
     for record in log.split("\x01"):

@@ -471,11 +471,11 @@ def test_refuses_an_id_known_from_code(repo: Path) -> None:
 
 
 def test_refuses_an_id_known_from_a_deprecate_patch_call(repo: Path) -> None:
-    write(repo, "workflows/refund.py", f'from temporalio import workflow\n\n\ndef f():\n'
+    write(repo, "workflows/ré:fund.py", f'from temporalio import workflow\n\n\ndef f():\n'
                                        f'    workflow.deprecate_patch("{PATCH_ID}")\n')
     commit_all(repo, "refund")
     write(repo, ORDER, EDITED)
-    _refuses(repo, "-C", repo, "introduce", PATCH_ID, says="workflows/refund.py:5:")
+    _refuses(repo, "-C", repo, "introduce", PATCH_ID, says="workflows/ré:fund.py:5:")
 
 
 def test_refuses_an_id_known_from_a_changelog(repo: Path) -> None:
