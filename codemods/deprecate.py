@@ -1,0 +1,437 @@
+"""deprecate: every `patched(ID)` becomes `deprecate_patch(ID)` in place, and
+the code keeps only what ran with the patch taken.
+
+    if workflow.patched("ID"):        workflow.deprecate_patch("ID")
+        new()                   ->    new()
+    else:
+        old()
+
+The marker was recorded wherever the first *executed* `patched(ID)` stood, so
+each site gets its `deprecate_patch(ID)` exactly there: as the statement just
+before the one that held the call (or, for an `elif`, first in the `else`).
+That is only the same place when no command can run between that statement's
+start and the call, so a site after an `await` in the same statement, or in a
+lambda or generator that runs later, is refused.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime
+from typing import Sequence
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor
+
+from .findings import Finding, Refusal
+from .introduce import parse_python
+from .patch_sites import Spelling, might_hold
+from .retire import RetireResult, SiteChange, add_history, checked, fill_empty_blocks, owners_of, remove_imports_of
+from .workflow_code import find_workflow_code
+
+_DEFERRED = (cst.Lambda, cst.GeneratorExp, cst.FunctionDef)
+
+
+class _Fold(cst.CSTTransformer):
+    """Replace the sites in one expression with True and fold what that
+    decides: `not`, `and`/`or`, conditional expressions. Only constants this
+    pass made are folded; a `True` the author wrote stays."""
+
+    def __init__(self, sites: set[int], dropped: list[cst.CSTNode]):
+        self.sites = sites
+        self.constants: dict[int, bool] = {}
+        self.dropped = dropped
+
+    def _constant(self, value: bool, like: cst.BaseExpression | None = None) -> cst.Name:
+        node = cst.Name("True" if value else "False")
+        if like is not None and like.lpar:
+            node = node.with_changes(lpar=like.lpar, rpar=like.rpar)
+        self.constants[id(node)] = value
+        return node
+
+    def value_of(self, node: cst.CSTNode) -> bool | None:
+        return self.constants.get(id(node))
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        if id(original_node) in self.sites:
+            return self._constant(True, updated_node)
+        return updated_node
+
+    def leave_UnaryOperation(self, original_node, updated_node):
+        value = self.value_of(updated_node.expression)
+        if isinstance(updated_node.operator, cst.Not) and value is not None:
+            return self._constant(not value)
+        return updated_node
+
+    def leave_BooleanOperation(self, original_node, updated_node):
+        left, right = updated_node.left, updated_node.right
+        lvalue, rvalue = self.value_of(left), self.value_of(right)
+        is_and = isinstance(updated_node.operator, cst.And)
+        # The value that decides alone: False for `and`, True for `or`.
+        decisive = not is_and
+        if lvalue is not None:
+            if lvalue == decisive:
+                self.dropped.append(right)
+                return self._constant(decisive)
+            return right.with_changes(lpar=updated_node.lpar, rpar=updated_node.rpar) if updated_node.lpar else right
+        if rvalue is not None:
+            if rvalue != decisive:
+                return left.with_changes(lpar=updated_node.lpar, rpar=updated_node.rpar) if updated_node.lpar else left
+            # `y and False`: y still runs first; keep it when it may do something.
+            if _pure(left):
+                self.dropped.append(left)
+                return self._constant(decisive)
+        return updated_node
+
+    def leave_IfExp(self, original_node, updated_node):
+        value = self.value_of(updated_node.test)
+        if value is None:
+            return updated_node
+        kept, dropped = (updated_node.body, updated_node.orelse) if value else (updated_node.orelse, updated_node.body)
+        self.dropped.append(dropped)
+        if updated_node.lpar:
+            kept = kept.with_changes(lpar=updated_node.lpar, rpar=updated_node.rpar)
+        return kept
+
+
+def _pure(node: cst.CSTNode) -> bool:
+    """No call, await, yield or assignment expression inside."""
+
+    class Finder(cst.CSTVisitor):
+        found = False
+
+        def on_visit(self, child: cst.CSTNode) -> bool:
+            if isinstance(child, (cst.Call, cst.Await, cst.Yield, cst.NamedExpr)):
+                self.found = True
+            return not self.found
+
+    finder = Finder()
+    node.visit(finder)
+    return not finder.found
+
+
+class _SiteScan(cst.CSTVisitor):
+    """The sites in a statement's own expressions, in evaluation order, with
+    whether an `await` completed before each, or it sits in code that runs
+    later (a lambda, a generator)."""
+
+    def __init__(self, spelling: Spelling, patch_ids: set[str]):
+        self.spelling = spelling
+        self.patch_ids = patch_ids
+        self.sites: list[tuple[cst.Call, str, str | None]] = []  # node, id, why it cannot move
+        self.awaited = False
+        self.deferred = 0
+
+    def visit_Call(self, node: cst.Call) -> bool:
+        patch_id = self.spelling.call_id(node, "patched")
+        if patch_id is not None and patch_id in self.patch_ids:
+            why = None
+            if self.deferred:
+                why = "it sits in a lambda or generator that runs later"
+            elif self.awaited:
+                why = "an await runs before it in the same statement"
+            self.sites.append((node, patch_id, why))
+        return True
+
+    def leave_Await(self, original_node: cst.Await) -> None:
+        self.awaited = True
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, _DEFERRED):
+            self.deferred += 1
+        if isinstance(node, cst.BaseSuite):
+            return False  # a block's statements are statements of their own
+        return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        if isinstance(original_node, _DEFERRED):
+            self.deferred -= 1
+        super().on_leave(original_node)
+
+
+def _header_parts(stmt: cst.CSTNode) -> list[cst.CSTNode]:
+    """The expressions a statement evaluates itself (not its blocks)."""
+    if isinstance(stmt, cst.If):
+        return [stmt.test]
+    if isinstance(stmt, cst.While):
+        return [stmt.test]
+    if isinstance(stmt, cst.For):
+        return [stmt.iter]
+    if isinstance(stmt, cst.With):
+        return list(stmt.items)
+    if isinstance(stmt, cst.SimpleStatementLine):
+        return [stmt]
+    return []
+
+
+class _Deprecate(cst.CSTTransformer):
+    def __init__(self, patch_ids: set[str], spelling: Spelling, deprecate_func: str, lines: dict[int, int]):
+        self.patch_ids = patch_ids
+        self.spelling = spelling
+        self.deprecate_func = cst.parse_expression(deprecate_func)
+        self.lines = lines  # id(site call) -> line, filled by the caller
+        self.sites: list[SiteChange] = []
+        self.problems: list[Finding] = []
+        self.dropped: list[cst.CSTNode] = []
+        self.scope: list[tuple[str, str]] = []  # ("class"|"def", name)
+        self.elifs: set[int] = set()
+        self.handled: set[int] = set()  # ids of the site calls seen in a statement
+        self.site_lines: dict[int, int] = {}  # id(updated site call) -> line
+
+    # where we are, for the changelog and the report
+    def _where(self) -> tuple[str | None, str | None]:
+        class_name = next((n for k, n in self.scope[:1] if k == "class"), None)
+        function = next((n for k, n in reversed(self.scope) if k == "def"), None)
+        if class_name is not None:
+            defs = [n for k, n in self.scope if k == "def"]
+            function = defs[0] if defs else None
+        return class_name, function
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.scope.append(("class", node.name.value))
+
+    def leave_ClassDef(self, original_node, updated_node):
+        self.scope.pop()
+        return updated_node
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.scope.append(("def", node.name.value))
+
+    def leave_FunctionDef(self, original_node, updated_node):
+        self.scope.pop()
+        return updated_node
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
+        # libcst rebuilds every node on the way up: follow each site's line
+        # from the parsed call to the one the enclosing statement will hold.
+        line = self.lines.get(id(original_node))
+        if line is not None:
+            self.site_lines[id(updated_node)] = line
+        return updated_node
+
+    def visit_If(self, node: cst.If) -> None:
+        if isinstance(node.orelse, cst.If):
+            self.elifs.add(id(node.orelse))
+
+    # --- one statement -------------------------------------------------
+
+    def _scan(self, parts: Sequence[cst.CSTNode]) -> list[tuple[cst.Call, str, str | None]]:
+        scan = _SiteScan(self.spelling, self.patch_ids)
+        for part in parts:
+            part.visit(scan)
+        return scan.sites
+
+    def _deprecate_line(self, site: cst.Call) -> cst.SimpleStatementLine:
+        call = cst.Call(func=self.deprecate_func, args=[cst.Arg(site.args[0].value)])
+        return cst.SimpleStatementLine(body=[cst.Expr(call)])
+
+    def _record(self, sites, form: str) -> list[cst.SimpleStatementLine] | None:
+        """The `deprecate_patch` statements for `sites`, or None (and a
+        problem noted) when one of them cannot move."""
+        class_name, function = self._where()
+        ok = True
+        for node, patch_id, why in sites:
+            self.handled.add(id(node))
+            line = self.site_lines.get(id(node), 0)
+            if why is not None:
+                self.problems.append(
+                    Finding(line, f"cannot deprecate patched({patch_id!r}) here: {why}; "
+                            "move the call into a statement of its own first")
+                )
+                ok = False
+            else:
+                self.sites.append(SiteChange(patch_id, line, class_name, function, form))
+        if not ok:
+            return None
+        seen: set[str] = set()
+        statements = []
+        for node, patch_id, _ in sites:
+            if patch_id not in seen:  # one marker per id per place is enough
+                seen.add(patch_id)
+                statements.append(self._deprecate_line(node))
+        return statements
+
+    def _fold(self, node: cst.CSTNode, sites) -> tuple[cst.CSTNode, _Fold]:
+        fold = _Fold({id(call) for call, _, _ in sites}, self.dropped)
+        return node.visit(fold), fold
+
+    @staticmethod
+    def _with_leading(statements: list[cst.BaseStatement], leading) -> list[cst.BaseStatement]:
+        if statements:
+            statements[0] = statements[0].with_changes(leading_lines=[*leading, *statements[0].leading_lines])
+        return statements
+
+    def _rewrite_if(self, node: cst.If, form: str) -> list[cst.BaseStatement] | None:
+        """`node` as statements, or None when nothing changes."""
+        sites = self._scan([node.test])
+        orelse = node.orelse
+        new_orelse: cst.If | cst.Else | None = orelse
+        if isinstance(orelse, cst.If):
+            inner = self._rewrite_if(orelse, "elif")
+            if inner is not None:
+                if len(inner) == 1 and isinstance(inner[0], cst.If):
+                    new_orelse = inner[0]
+                else:
+                    inner[0] = inner[0].with_changes(leading_lines=())
+                    new_orelse = cst.Else(body=cst.IndentedBlock(body=inner), leading_lines=orelse.leading_lines)
+        if not sites:
+            if new_orelse is orelse:
+                return None
+            return [node.with_changes(orelse=new_orelse)]
+        before = self._record(sites, form)
+        if before is None:
+            return None
+        test, fold = self._fold(node.test, sites)
+        value = fold.value_of(test)
+        if value is True:
+            if new_orelse is not None:
+                self.dropped.append(new_orelse)
+            kept = list(node.body.body) if isinstance(node.body, cst.IndentedBlock) else list(node.body.body)
+            kept = [s if isinstance(s, cst.BaseStatement) else cst.SimpleStatementLine(body=[s]) for s in kept]
+        elif value is False:
+            self.dropped.append(node.body)
+            if isinstance(new_orelse, cst.Else):
+                kept = list(new_orelse.body.body)
+            elif isinstance(new_orelse, cst.If):
+                kept = [new_orelse.with_changes(leading_lines=())]
+            else:
+                kept = []
+            kept = [s if isinstance(s, cst.BaseStatement) else cst.SimpleStatementLine(body=[s]) for s in kept]
+        else:
+            kept = [node.with_changes(test=test, orelse=new_orelse, leading_lines=())]
+        return self._with_leading([*before, *kept], node.leading_lines)
+
+    def leave_If(self, original_node: cst.If, updated_node: cst.If):
+        if id(original_node) in self.elifs:
+            return updated_node  # its `if` rewrites the whole chain
+        statements = self._rewrite_if(updated_node, "if")
+        if statements is None:
+            return updated_node
+        return cst.FlattenSentinel(statements)
+
+    def _rewrite_header(self, updated_node, field: str, form: str):
+        sites = self._scan(_header_parts(updated_node))
+        if not sites:
+            return updated_node
+        before = self._record(sites, form)
+        if before is None:
+            return updated_node
+        value, _ = self._fold(getattr(updated_node, field), sites)
+        node = updated_node.with_changes(**{field: value, "leading_lines": ()})
+        return cst.FlattenSentinel(self._with_leading([*before, node], updated_node.leading_lines))
+
+    def leave_While(self, original_node, updated_node):
+        return self._rewrite_header(updated_node, "test", "loop")
+
+    def leave_For(self, original_node, updated_node):
+        return self._rewrite_header(updated_node, "iter", "loop")
+
+    def leave_With(self, original_node, updated_node):
+        return self._rewrite_header(updated_node, "items", "with")
+
+    def leave_SimpleStatementLine(self, original_node, updated_node):
+        sites = self._scan([updated_node])
+        if not sites:
+            return updated_node
+        before = self._record(sites, "expression")
+        if before is None:
+            return updated_node
+        line, fold = self._fold(updated_node, sites)
+        # `workflow.patched("ID")` alone as a statement: only the marker stays.
+        body = [
+            small
+            for small in line.body
+            if not (isinstance(small, cst.Expr) and fold.value_of(small.value) is not None)
+        ]
+        if not body:
+            return cst.FlattenSentinel(self._with_leading(before, updated_node.leading_lines))
+        line = line.with_changes(body=body, leading_lines=())
+        return cst.FlattenSentinel(self._with_leading([*before, line], updated_node.leading_lines))
+
+
+def _site_lines(tree: ast.Module, module: cst.Module, spelling: Spelling, patch_ids: set[str]) -> dict[int, int]:
+    """Line of each libcst site, by matching the n-th site in source order in
+    both trees (positions from libcst metadata would cost another pass)."""
+    ast_sites = sorted(
+        (node.lineno, node.col_offset)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and spelling.bindings.member(node.func) == "patched"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+        and node.args[0].value in patch_ids
+    )
+
+    class Collect(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.calls: list[cst.Call] = []
+
+        def visit_Call(self, node: cst.Call) -> None:
+            patch_id = spelling.call_id(node, "patched")
+            if patch_id in patch_ids:
+                self.calls.append(node)
+
+    collect = Collect()
+    module.visit(collect)
+    return {id(call): line for call, (line, _) in zip(collect.calls, ast_sites)}
+
+
+def _names_in(nodes: list[cst.CSTNode]) -> set[str]:
+    names: set[str] = set()
+
+    class Collect(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            names.add(node.value)
+
+    for node in nodes:
+        node.visit(Collect())
+    return names
+
+
+def deprecate_patches(source: str, patch_ids: Sequence[str], *, date: datetime.date) -> RetireResult:
+    """`source` with every `patched(ID)` of `patch_ids` deprecated in place.
+
+    Raises Refusal when a site cannot be rewritten exactly."""
+    ids = set(patch_ids)
+    if not might_hold(source, list(ids)):
+        return RetireResult(code=source)
+    tree = parse_python(source)
+    code_map = find_workflow_code(tree)
+    bindings = code_map.bindings
+    if bindings.name_for("patched") is None:
+        return RetireResult(code=source)  # `patched` is not temporalio's here
+    spelling = Spelling(bindings)
+    module = cst.parse_module(source)
+
+    deprecate_func = bindings.name_for("deprecate_patch")
+    add_import = deprecate_func is None  # only `from temporalio.workflow import patched`
+    lines = _site_lines(tree, module, spelling, ids)
+    transform = _Deprecate(ids, spelling, deprecate_func or "deprecate_patch", lines)
+    new_module = module.visit(transform)
+    # A site outside any statement the transform rewrites (a decorator, a
+    # default argument, a class attribute) would be left behind: refuse.
+    problems = transform.problems + [
+        Finding(line, "cannot deprecate patched() here: only calls in statements, conditions and loop "
+                "headers can be rewritten in place")
+        for site, line in transform.site_lines.items()
+        if site not in transform.handled
+    ]
+    if problems:
+        raise Refusal(sorted(problems, key=lambda f: f.line))
+    if not transform.sites:
+        return RetireResult(code=source)
+
+    if add_import:
+        context = CodemodContext()
+        AddImportsVisitor.add_needed_import(context, "temporalio.workflow", "deprecate_patch")
+        new_module = AddImportsVisitor(context).transform_module(new_module)
+    unused = _names_in(transform.dropped)
+    unused |= {local for local, member in bindings.members.items() if member == "patched"}
+    new_module = remove_imports_of(fill_empty_blocks(new_module), unused)
+    new_module = add_history(new_module, owners_of(transform.sites, code_map), "deprecated", date)
+    code = new_module.code
+    checked(code)
+    touched = owners_of(transform.sites, code_map)
+    return RetireResult(code=code, sites=transform.sites, classes=list(touched))
+

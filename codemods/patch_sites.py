@@ -1,0 +1,71 @@
+"""Finding `patched(ID)` / `deprecate_patch(ID)` calls in libcst trees.
+
+Shared by deprecate and remove: both learn once, from the module's imports,
+how `temporalio.workflow` is spelled, and then recognise calls by shape.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+import libcst as cst
+
+from .workflow_code import Bindings
+
+
+def dotted(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        owner = dotted(node.value)
+        return None if owner is None else f"{owner}.{node.attr.value}"
+    return None
+
+
+@dataclass(frozen=True)
+class Spelling:
+    """How one module names the members of temporalio.workflow."""
+
+    bindings: Bindings
+
+    def member(self, func: cst.BaseExpression) -> str | None:
+        name = dotted(func)
+        if name is None:
+            return None
+        if name in self.bindings.members:
+            return self.bindings.members[name]
+        owner, _, attr = name.rpartition(".")
+        return attr if owner in self.bindings.module_names else None
+
+    def call_id(self, node: cst.CSTNode, member: str) -> str | None:
+        """ID when `node` is `<member>("ID")` under this module's names."""
+        if not (isinstance(node, cst.Call) and node.args and self.member(node.func) == member):
+            return None
+        arg = node.args[0].value
+        if isinstance(arg, cst.SimpleString):
+            value = arg.evaluated_value
+            return value if isinstance(value, str) else None
+        return None
+
+
+def might_hold(source: str, patch_ids: list[str]) -> bool:
+    """The cheap test before any parse: a file that never spells an id
+    cannot hold a site of it."""
+    return any(patch_id in source for patch_id in patch_ids)
+
+
+def literal_sites(tree: ast.Module, member: str, patch_ids: set[str]) -> list[tuple[str, int]]:
+    """(id, line) of every `...<member>("ID")` call in an `ast` tree, whatever
+    the spelling: what a refusal lists."""
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and node.args):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+        arg = node.args[0]
+        if name == member and isinstance(arg, ast.Constant) and arg.value in patch_ids:
+            found.append((arg.value, node.lineno))
+    return sorted(found, key=lambda item: item[1])
+

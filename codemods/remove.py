@@ -1,0 +1,155 @@
+"""remove: strip the `deprecate_patch(ID)` statements of retired patches.
+
+Refused while any `patched(ID)` of those ids is left: the patched branch has
+to become the only code first (deprecate), or old executions lose their path.
+A comment above a removed call stays, above the statement that followed it;
+a block left empty gets `pass`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Sequence
+
+import libcst as cst
+
+from .findings import Finding, Refusal
+from .introduce import parse_python
+from .patch_sites import Spelling, literal_sites, might_hold
+from .retire import RetireResult, SiteChange, add_history, checked, owners_of, remove_imports_of
+from .workflow_code import find_workflow_code
+
+
+class _Remove(cst.CSTTransformer):
+    def __init__(self, patch_ids: set[str], spelling: Spelling, lines: list[int]):
+        self.patch_ids = patch_ids
+        self.spelling = spelling
+        self.lines = iter(lines)  # lines of the deprecate_patch sites, in source order
+        self.sites: list[SiteChange] = []
+        self.problems: list[Finding] = []
+        self.scope: list[tuple[str, str]] = []
+        self.site_lines: dict[int, int] = {}  # id(updated call) -> line
+        self._pending_line = 0
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.scope.append(("class", node.name.value))
+
+    def leave_ClassDef(self, original_node, updated_node):
+        self.scope.pop()
+        return updated_node
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.scope.append(("def", node.name.value))
+
+    def leave_FunctionDef(self, original_node, updated_node):
+        self.scope.pop()
+        return updated_node
+
+    def _where(self) -> tuple[str | None, str | None]:
+        class_name = self.scope[0][1] if self.scope and self.scope[0][0] == "class" else None
+        defs = [name for kind, name in self.scope if kind == "def"]
+        return class_name, (defs[0] if defs else None)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.spelling.call_id(node, "deprecate_patch") in self.patch_ids:
+            self._pending_line = next(self.lines, 0)
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
+        if self.spelling.call_id(original_node, "deprecate_patch") in self.patch_ids:
+            self.site_lines[id(updated_node)] = self._pending_line
+        return updated_node
+
+    def _is_site(self, small: cst.BaseSmallStatement) -> bool:
+        return isinstance(small, cst.Expr) and self.spelling.call_id(small.value, "deprecate_patch") in self.patch_ids
+
+    def _record(self, small: cst.Expr) -> None:
+        patch_id = self.spelling.call_id(small.value, "deprecate_patch")
+        class_name, function = self._where()
+        line = self.site_lines.get(id(small.value), 0)
+        self.sites.append(SiteChange(patch_id or "", line, class_name, function, "call"))
+
+    def leave_SimpleStatementLine(self, original_node, updated_node):
+        smalls = list(updated_node.body)
+        sites = [small for small in smalls if self._is_site(small)]
+        if not sites or len(sites) == len(smalls):
+            return updated_node  # a line of sites only is dropped by its block
+        for small in sites:
+            self._record(small)
+        kept = [small for small in smalls if not self._is_site(small)]
+        kept[-1] = kept[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
+        return updated_node.with_changes(body=kept)
+
+    def _block(self, statements: Sequence[cst.BaseStatement]) -> list[cst.BaseStatement]:
+        """Drop the lines that only held a site; their comments go to the
+        next statement."""
+        result: list[cst.BaseStatement] = []
+        carried: list[cst.EmptyLine] = []
+        for stmt in statements:
+            if isinstance(stmt, cst.SimpleStatementLine) and all(self._is_site(s) for s in stmt.body):
+                for small in stmt.body:
+                    self._record(small)
+                carried.extend(line for line in stmt.leading_lines if line.comment is not None)
+                continue
+            if carried:
+                stmt = stmt.with_changes(leading_lines=[*stmt.leading_lines, *carried])
+                carried = []
+            result.append(stmt)
+        return result
+
+    def leave_IndentedBlock(self, original_node, updated_node):
+        body = self._block(updated_node.body)
+        if len(body) == len(updated_node.body):
+            return updated_node
+        if not body:
+            body = [cst.SimpleStatementLine(body=[cst.Pass()])]
+        return updated_node.with_changes(body=body)
+
+    def leave_Module(self, original_node, updated_node):
+        body = self._block(updated_node.body)
+        return updated_node if len(body) == len(updated_node.body) else updated_node.with_changes(body=body)
+
+
+def remove_patches(source: str, patch_ids: Sequence[str], *, date: datetime.date) -> RetireResult:
+    """`source` without the `deprecate_patch(ID)` calls of `patch_ids`.
+
+    Raises Refusal while a `patched(ID)` of one of them is left, or where a
+    `deprecate_patch(ID)` is not a statement of its own."""
+    ids = set(patch_ids)
+    if not might_hold(source, list(ids)):
+        return RetireResult(code=source)
+    tree = parse_python(source)
+    still_patched = literal_sites(tree, "patched", ids)
+    if still_patched:
+        raise Refusal([
+            Finding(line, f"patched({patch_id!r}) is still here: deprecate it first (patchmod deprecate {patch_id})")
+            for patch_id, line in still_patched
+        ])
+    code_map = find_workflow_code(tree)
+    bindings = code_map.bindings
+    if bindings.name_for("deprecate_patch") is None:
+        return RetireResult(code=source)
+    spelling = Spelling(bindings)
+    lines = [line for _, line in literal_sites(tree, "deprecate_patch", ids)]
+    if not lines:
+        return RetireResult(code=source)
+    module = cst.parse_module(source)
+    transform = _Remove(ids, spelling, lines)
+    new_module = module.visit(transform)
+    if len(transform.sites) != len(lines):
+        removed = {site.line for site in transform.sites}
+        raise Refusal([
+            Finding(line, "deprecate_patch() is used inside an expression here; make it a statement of its own")
+            for line in lines
+            if line not in removed
+        ])
+    new_module = remove_imports_of(
+        new_module,
+        {local for local, member in bindings.members.items() if member == "deprecate_patch"}
+        | set(bindings.module_names),
+    )
+    touched = owners_of(transform.sites, code_map)
+    new_module = add_history(new_module, touched, "removed", date)
+    code = new_module.code
+    checked(code)
+    sites = sorted(transform.sites, key=lambda site: site.line)
+    return RetireResult(code=code, sites=sites, classes=list(touched))

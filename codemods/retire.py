@@ -1,0 +1,180 @@
+"""What deprecate and remove share: their result, the changelog lines they
+add, and the tidying after a rewrite (imports nothing uses, empty blocks)."""
+
+from __future__ import annotations
+
+import ast
+import datetime
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import RemoveImportsVisitor
+from libcst.helpers import get_absolute_module_from_package_for_import
+
+from .changelog import add_history_line, history_entry
+from .findings import Finding, refuse
+from .workflow_code import WorkflowCode
+
+# Relative imports need a package to resolve against; any deep enough name
+# works because only the same computation ever compares the results.
+_PACKAGE = "_patchmod.a.b.c.d.e.f"
+
+
+@dataclass(frozen=True)
+class SiteChange:
+    """One call a retiring stage rewrote."""
+
+    patch_id: str
+    line: int  # in the input text
+    class_name: str | None
+    function: str | None
+    form: str  # if, if-not, elif, expression, statement, loop, call
+
+
+@dataclass
+class RetireResult:
+    code: str
+    sites: list[SiteChange] = field(default_factory=list)
+    classes: list[str] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.sites)
+
+
+def owners_of(sites: list[SiteChange], code: WorkflowCode) -> dict[str, list[str]]:
+    """Workflow class -> ids whose sites it holds or reaches, in site order."""
+    touched: dict[str, list[str]] = {}
+    for site in sites:
+        if site.class_name is not None:
+            classes = [site.class_name] if site.class_name in code.classes else []
+        else:
+            fn = code.functions.get(site.function or "")
+            classes = fn.owners if fn is not None else []
+        for name in classes:
+            ids = touched.setdefault(name, [])
+            if site.patch_id not in ids:
+                ids.append(site.patch_id)
+    return touched
+
+
+class _History(cst.CSTTransformer):
+    def __init__(self, entries: dict[str, list[str]], module: cst.Module):
+        self.entries = entries
+        self.module = module
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
+        for entry in self.entries.get(original_node.name.value, ()):
+            body = updated_node.body
+            indent = body.indent if isinstance(body, cst.IndentedBlock) else None
+            updated_node = add_history_line(
+                updated_node,
+                entry,
+                indent=indent if indent is not None else self.module.default_indent,
+                newline=self.module.default_newline,
+            )
+        return updated_node
+
+
+def add_history(module: cst.Module, touched: dict[str, list[str]], stage: str, date: datetime.date) -> cst.Module:
+    if not touched:
+        return module
+    entries = {
+        name: [history_entry(date, stage, patch_id) for patch_id in ids] for name, ids in touched.items()
+    }
+    return module.visit(_History(entries, module))
+
+
+class _FillEmpty(cst.CSTTransformer):
+    """Blocks emptied by a removal: a module-level `with` that only imported
+    (activities under `imports_passed_through()`) goes; any other block gets
+    `pass`."""
+
+    def leave_With(self, original_node: cst.With, updated_node: cst.With):
+        body = updated_node.body
+        if isinstance(body, cst.IndentedBlock) and not body.body and isinstance(original_node.body, cst.IndentedBlock):
+            if all(_is_import_line(s) for s in original_node.body.body):
+                return cst.RemoveFromParent()
+        return updated_node
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock):
+        if updated_node.body:
+            return updated_node
+        return updated_node.with_changes(body=[cst.SimpleStatementLine(body=[cst.Pass()])])
+
+
+def _is_import_line(stmt: cst.BaseStatement) -> bool:
+    return isinstance(stmt, cst.SimpleStatementLine) and all(
+        isinstance(small, (cst.Import, cst.ImportFrom)) for small in stmt.body
+    )
+
+
+def fill_empty_blocks(module: cst.Module) -> cst.Module:
+    return module.visit(_FillEmpty())
+
+
+def _imports(module: cst.Module):
+    class Collect(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.found: list[cst.Import | cst.ImportFrom] = []
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return False
+
+        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+            return False
+
+        def visit_Import(self, node: cst.Import) -> None:
+            self.found.append(node)
+
+        def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+            self.found.append(node)
+
+    collector = Collect()
+    module.visit(collector)
+    return collector.found
+
+
+def remove_imports_of(module: cst.Module, names: set[str]) -> cst.Module:
+    """Remove the module-level imports binding `names`, where nothing uses
+    them any more (RemoveImportsVisitor checks the use)."""
+    if not names:
+        return module
+    context = CodemodContext(full_package_name=_PACKAGE)
+    scheduled = False
+    for node in _imports(module):
+        if isinstance(node, cst.ImportFrom):
+            if isinstance(node.names, cst.ImportStar):
+                continue
+            absolute = get_absolute_module_from_package_for_import(_PACKAGE, node)
+            if absolute is None:
+                continue
+            for alias in node.names:
+                local = alias.evaluated_alias or alias.evaluated_name
+                if local in names:
+                    RemoveImportsVisitor.remove_unused_import(
+                        context, absolute, alias.evaluated_name, alias.evaluated_alias
+                    )
+                    scheduled = True
+        else:
+            for alias in node.names:
+                local = alias.evaluated_alias or alias.evaluated_name.split(".")[0]
+                if local in names:
+                    RemoveImportsVisitor.remove_unused_import(context, alias.evaluated_name, None, alias.evaluated_alias)
+                    scheduled = True
+    if not scheduled:
+        return module
+    return fill_empty_blocks(RemoveImportsVisitor(context).transform_module(module))
+
+
+def checked(code: str) -> ast.Module:
+    """Re-parse a rewrite before anyone writes it."""
+    try:
+        return ast.parse(code)
+    except SyntaxError as error:
+        raise refuse(error.lineno or 1, f"internal error: the rewrite does not parse ({error.msg}); nothing written") from None
