@@ -158,8 +158,13 @@ def introduce(
         if not (root / path).is_file():
             skipped.append(path)  # deleted in the working tree
             continue
-        base_text = files.decode(base_bytes, f"{path}@{base}")
-        edited_text = files.read_text(root / path, path)
+        try:
+            base_text = files.decode(base_bytes, f"{path}@{base}")
+            edited_text = files.read_text(root / path, path)
+        except PatchmodError as exc:  # not UTF-8, unreadable: report with the rest
+            refusals.extend(exc.lines)
+            errors.extend(exc.errors)
+            continue
         if base_text == edited_text:
             continue
         differing += 1
