@@ -166,6 +166,7 @@ class _PlannedRegion:
     context: _Context
     kind: RegionKind
     old: list[cst.BaseStatement]  # base statements the old branch runs
+    new: list[cst.BaseStatement] = field(default_factory=list)  # edited ones, as parsed
 
 
 class _Rewriter:
@@ -186,6 +187,15 @@ class _Rewriter:
             wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
             self._positions[key] = wrapper.resolve(PositionProvider)  # type: ignore[assignment]
         return self._positions[key][node].start.line
+
+    def first_use(self, statements: list[cst.BaseStatement], wanted) -> int:
+        """Line in base of the first node `wanted` accepts in `statements`."""
+        for stmt in statements:
+            tree = ast.parse(self.base.code_for_node(stmt.with_changes(leading_lines=())).strip("\r\n"))
+            hits = [node.lineno for node in ast.walk(tree) if wanted(node) and hasattr(node, "lineno")]
+            if hits:
+                return self.line_of(self.base, stmt) + min(hits) - 1
+        return self.line_of(self.base, statements[0]) if statements else 1
 
     def _if(self, body: Sequence[cst.BaseStatement], orelse: Sequence[cst.BaseStatement] | None, negate: bool) -> cst.If:
         test: cst.BaseExpression = self.patched_call
@@ -265,7 +275,7 @@ class _Rewriter:
                 new = list(edit_stmts[start:end])
                 kind: RegionKind = "replace" if old else "add"
                 replaced[start] = (end, self._if(new, old or None, negate=False))
-                found.append((start, [_PlannedRegion(ctx, kind, old)]))
+                found.append((start, [_PlannedRegion(ctx, kind, old, new)]))
             else:
                 at = e_idx[e1] if e1 < len(e_idx) else len(edit_stmts)
                 inserted.setdefault(at, []).append(self._if(old, None, negate=True))
@@ -335,7 +345,7 @@ class _Rewriter:
                     test=self.patched_call,
                     orelse=base_stmt.with_changes(leading_lines=()),
                 )
-                self.regions.append(_PlannedRegion(ctx, "chain", [base_stmt]))
+                self.regions.append(_PlannedRegion(ctx, "chain", [base_stmt], [edit_stmt]))
                 return chain
             body = self._sub_block(base_stmt.body, edit_stmt.body, ctx)
             orelse = self._descend_orelse(base_stmt.orelse, edit_stmt.orelse, ctx)
@@ -636,8 +646,9 @@ def introduce_patch(
             continue
         edit_fn = edited_code.functions.get(qualname)
         if base_fn.read_only or (edit_fn is not None and edit_fn.read_only):
+            first = next((r.new[0] for r in rewriter.regions[start:] if r.new), None)
             raise refuse(
-                edit_node.lineno,
+                rewriter.line_of(edited_module, first) if first is not None else edit_node.lineno,
                 f"{qualname}() changed and is called from a query handler or update validator, "
                 "where workflow.patched cannot run; change a copy used only by the workflow",
             )
@@ -647,7 +658,8 @@ def introduce_patch(
         return IntroduceResult(code=edited)
 
     # The old branches must still run in the result.
-    old_trees = [rewriter.base_keys.tree(stmt) for region in rewriter.regions for stmt in region.old]
+    old_statements = [stmt for region in rewriter.regions for stmt in region.old]
+    old_trees = [rewriter.base_keys.tree(stmt) for stmt in old_statements]
     used, self_attrs = _names_used(old_trees)
     base_names = module_level_names(base_tree)
     edited_names = module_level_names(edited_tree)
@@ -659,7 +671,7 @@ def introduce_patch(
                 reimports.append((name, binding))
             else:
                 raise refuse(
-                    binding.lineno,
+                    rewriter.first_use(old_statements, lambda node, name=name: isinstance(node, ast.Name) and node.id == name),
                     f"the old code uses {name}, which the edit removed; keep {name} so that old executions still run",
                     "base",
                 )
@@ -671,7 +683,13 @@ def introduce_patch(
         for attr in sorted(self_attrs):
             if attr in base_methods and attr not in edited_methods:
                 raise refuse(
-                    base_methods[attr].node.lineno,
+                    rewriter.first_use(
+                        old_statements,
+                        lambda node, attr=attr: isinstance(node, ast.Attribute)
+                        and node.attr == attr
+                        and isinstance(node.value, ast.Name)
+                        and node.value.id == "self",
+                    ),
                     f"the old code calls self.{attr}(), which the edit removed; keep it so that old executions still run",
                     "base",
                 )
