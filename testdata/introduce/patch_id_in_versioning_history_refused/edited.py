@@ -1,0 +1,26 @@
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from .activities import charge, check_fraud, ship
+
+TIMEOUT = timedelta(seconds=10)
+
+
+@workflow.defn
+class OrderWorkflow:
+    """Charges and ships one order.
+
+    Versioning History:
+    - 2025-02-01 introduced new-feature-v1: run
+    - 2025-05-01 deprecated new-feature-v1
+    - 2025-08-01 removed new-feature-v1
+    """
+
+    @workflow.run
+    async def run(self, order_id: str) -> str:
+        await workflow.execute_activity(check_fraud, order_id, start_to_close_timeout=TIMEOUT)
+        await workflow.execute_activity(charge, order_id, start_to_close_timeout=TIMEOUT)
+        await workflow.execute_activity(ship, order_id, start_to_close_timeout=timedelta(minutes=1))
+        return "shipped"
