@@ -1,0 +1,29 @@
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from .activities import charge, ship
+
+TIMEOUT = timedelta(seconds=10)
+
+
+@workflow.defn
+class OrderWorkflow:
+    """Charges and ships one order.
+
+    Versioning History:
+    - 2026-11-21 introduced new-feature-v1: run
+    """
+
+    @workflow.run
+    async def run(self, order_id: str) -> str:
+        """Charge, then ship."""
+        workflow.logger.info("charging %s", order_id)
+        if workflow.patched("new-feature-v1"):
+            await workflow.execute_activity(charge, order_id, start_to_close_timeout=timedelta(seconds=45))
+        else:
+            await workflow.execute_activity(charge, order_id, start_to_close_timeout=TIMEOUT)
+        workflow.logger.info("shipping %s", order_id)
+        await workflow.execute_activity(ship, order_id, start_to_close_timeout=TIMEOUT)
+        return "shipped"
