@@ -347,6 +347,15 @@ class _Rewriter:
                 )
                 self.regions.append(_PlannedRegion(ctx, "chain", [base_stmt], [edit_stmt]))
                 return chain
+            test = edit_stmt.test
+            if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+                old_id = self.patched_test_id(test.expression)
+                if old_id is not None and not self._same(base_stmt.body, edit_stmt.body):
+                    raise refuse(
+                        self.line_of(self.edited, self._first_difference(base_stmt.body, edit_stmt.body) or edit_stmt),
+                        f"the code taken when patched({old_id!r}) is false changed: executions that take it "
+                        f"already ran it, and new ones never reach it; put the change in new code instead",
+                    )
             body = self._sub_block(base_stmt.body, edit_stmt.body, ctx)
             orelse = self._descend_orelse(base_stmt.orelse, edit_stmt.orelse, ctx)
             if body is None or orelse is False:
