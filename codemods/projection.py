@@ -18,7 +18,8 @@ runs in a workflow (run, signal and update handlers, `__init__`, and the
 methods and module-level functions they reach *in that world*); query
 handlers and update validators are left out, they issue no commands. Each
 string is the `ast.dump` of the folded function (signature included) followed
-by what the names it borrows from the module are bound to, so an old branch
+by what the names it borrows from the module (and the attributes it reads
+from its class body) are bound to, so an old branch
 that calls an activity the edit stopped importing, or a method the edit
 deleted, does not behave as the base.
 
@@ -260,17 +261,29 @@ def _describe_binding(name: str, stmt: ast.stmt | None) -> str:
 def _borrowed(
     node: ast.FunctionDef | ast.AsyncFunctionDef,
     module_names: dict[str, ast.stmt],
-    class_members: set[str] | None,
+    cls: ast.ClassDef | None,
 ) -> list[str]:
-    """What each free name of `node` is bound to in its module, and the
-    `self.method(...)` calls that find no method on the class."""
+    """What each free name of `node` is bound to in its module, what the
+    class attributes it reads (`self.X`, `cls.X`, `Class.X`) are set to in
+    the class body, and the `self.method(...)` calls that find no method."""
     local = _local_names(node)
+    class_members = _class_members(cls) if cls is not None else None
+    class_values = _class_assignments(cls) if cls is not None else {}
+    owners = {"self", "cls"} | ({cls.name} if cls is not None else set())
     lines: set[str] = set()
     for child in ast.walk(node):
         if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load):
             if child.id in local or (child.id in _BUILTINS and child.id not in module_names):
                 continue
             lines.add(_describe_binding(child.id, module_names.get(child.id)))
+        elif (
+            isinstance(child, ast.Attribute)
+            and isinstance(child.ctx, ast.Load)
+            and isinstance(child.value, ast.Name)
+            and child.value.id in owners
+            and child.attr in class_values
+        ):
+            lines.add(f"{child.value.id}.{child.attr}: {ast.unparse(class_values[child.attr])}")
         elif (
             class_members is not None
             and isinstance(child, ast.Call)
@@ -281,6 +294,18 @@ def _borrowed(
         ):
             lines.add(f"self.{child.func.attr}: no such method on the class")
     return sorted(lines)
+
+
+def _class_assignments(cls: ast.ClassDef) -> dict[str, ast.stmt]:
+    """Attributes the class body itself assigns (`RETRIES = 3`)."""
+    values: dict[str, ast.stmt] = {}
+    for stmt in cls.body:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    values[target.id] = stmt
+    return values
 
 
 def _class_members(cls: ast.ClassDef) -> set[str]:
@@ -311,13 +336,12 @@ def _projection(source: str | ast.Module, world: WorldLike) -> dict[str, tuple[s
     tree = fold(source, world)
     code = find_workflow_code(tree)
     names = module_level_names(tree)
-    members = {name: _class_members(cls) for name, cls in code.classes.items()}
     projected: dict[str, tuple[str, list[str]]] = {}
     for qualname, fn in code.functions.items():
         if not fn.runs_in_workflow or fn.role in READ_ONLY_ROLES:
             continue
-        class_members = members.get(fn.class_name) if fn.class_name else None
-        borrowed = _borrowed(fn.node, names, class_members)
+        cls = code.classes.get(fn.class_name) if fn.class_name else None
+        borrowed = _borrowed(fn.node, names, cls)
         normalized = "\n".join([ast.dump(fn.node), *borrowed])
         readable = ast.unparse(fn.node).splitlines() + [f"# uses {line}" for line in borrowed]
         projected[qualname] = (normalized, readable)

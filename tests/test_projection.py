@@ -329,3 +329,14 @@ def test_introduce_rule_respects_existing_patch_worlds() -> None:
     )
     assert introduce_differences(base, edited, chain, "new-v1") == []
     assert introduce_differences(base, edited, wrong_order, "new-v1")
+
+
+def test_class_attributes_read_by_workflow_code_count() -> None:
+    def source(retries: int) -> str:
+        return module("await workflow.sleep(self.RETRIES)").replace(
+            "class Flow:\n", f"class Flow:\n    RETRIES = {retries}\n\n"
+        )
+
+    assert behaves_as(source(3), {}, source(3), {}) == []
+    [difference] = behaves_as(source(3), {}, source(5), {})
+    assert "self.RETRIES: RETRIES = 3" in difference
