@@ -25,7 +25,7 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
 from .findings import Finding, Refusal
-from .introduce import parse_python
+from .source import parse_python, split_bom
 from .patch_sites import Spelling, might_hold
 from .retire import RetireResult, SiteChange, add_history, checked, fill_empty_blocks, owners_of, remove_imports_of
 from .workflow_code import find_workflow_code
@@ -393,6 +393,13 @@ def deprecate_patches(source: str, patch_ids: Sequence[str], *, date: datetime.d
     """`source` with every `patched(ID)` of `patch_ids` deprecated in place.
 
     Raises Refusal when a site cannot be rewritten exactly."""
+    bom, body = split_bom(source)
+    result = _deprecate_patches(body, patch_ids, date=date)
+    result.code = bom + result.code
+    return result
+
+
+def _deprecate_patches(source: str, patch_ids: Sequence[str], *, date: datetime.date) -> RetireResult:
     ids = set(patch_ids)
     if not might_hold(source, list(ids)):
         return RetireResult(code=source)

@@ -31,6 +31,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from .changelog import add_history_line, history_entry
 from .findings import Finding, Refusal, refuse
 from .patch_ids import history_ids, invalid_reason
+from .source import parse_python, split_bom
 from .workflow_code import (
     WorkflowCode,
     find_workflow_code,
@@ -57,16 +58,6 @@ class IntroduceResult:
     regions: list[Region] = field(default_factory=list)
     warnings: list[Finding] = field(default_factory=list)
     classes: list[str] = field(default_factory=list)
-
-
-def parse_python(source: str, side: str = "edited") -> ast.Module:
-    """`ast.parse`, with a syntax error turned into a refusal at its line."""
-    try:
-        return ast.parse(source)
-    except SyntaxError as error:
-        raise refuse(error.lineno or 1, f"syntax error: {error.msg}", side) from None  # type: ignore[arg-type]
-    except ValueError as error:  # null bytes
-        raise refuse(1, f"cannot parse: {error}", side) from None
 
 
 def patch_ids_in(tree: ast.Module) -> dict[str, int]:
@@ -590,6 +581,14 @@ def introduce_patch(
     reason = invalid_reason(patch_id)
     if reason is not None:
         raise refuse(1, reason)
+    _, base = split_bom(base)
+    bom, edited = split_bom(edited)
+    result = _introduce(base, edited, patch_id, date=date, max_active_patches=max_active_patches)
+    result.code = bom + result.code
+    return result
+
+
+def _introduce(base: str, edited: str, patch_id: str, *, date: datetime.date, max_active_patches: int) -> IntroduceResult:
     base_tree = parse_python(base, "base")
     edited_tree = parse_python(edited, "edited")
     for tree, text, side in ((edited_tree, edited, "edited"), (base_tree, base, "base")):

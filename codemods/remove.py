@@ -14,7 +14,7 @@ from typing import Sequence
 import libcst as cst
 
 from .findings import Finding, Refusal
-from .introduce import parse_python
+from .source import parse_python, split_bom
 from .patch_sites import Spelling, literal_sites, might_hold
 from .retire import RetireResult, SiteChange, add_history, checked, owners_of, remove_imports_of
 from .workflow_code import find_workflow_code
@@ -114,6 +114,13 @@ def remove_patches(source: str, patch_ids: Sequence[str], *, date: datetime.date
 
     Raises Refusal while a `patched(ID)` of one of them is left, or where a
     `deprecate_patch(ID)` is not a statement of its own."""
+    bom, body = split_bom(source)
+    result = _remove_patches(body, patch_ids, date=date)
+    result.code = bom + result.code
+    return result
+
+
+def _remove_patches(source: str, patch_ids: Sequence[str], *, date: datetime.date) -> RetireResult:
     ids = set(patch_ids)
     if not might_hold(source, list(ids)):
         return RetireResult(code=source)
