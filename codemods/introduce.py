@@ -29,11 +29,10 @@ from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .changelog import add_history_line, history_entry
-from .findings import Finding, Refusal, refuse
+from .findings import Finding, refuse
 from .patch_ids import history_ids, invalid_reason
 from .source import parse_python, split_bom
 from .workflow_code import (
-    WorkflowCode,
     find_workflow_code,
     is_inert,
     module_level_names,
@@ -161,14 +160,13 @@ class _PlannedRegion:
 
 
 class _Rewriter:
-    def __init__(self, base: cst.Module, edited: cst.Module, patched_expr: str, bindings_module_names: list[str]):
+    def __init__(self, base: cst.Module, edited: cst.Module, patched_expr: str):
         self.base = base
         self.edited = edited
         self.base_keys = _Keys(base)
         self.edited_keys = _Keys(edited)
         self.patched_call = cst.parse_expression(patched_expr)
         self.regions: list[_PlannedRegion] = []
-        self.module_names = bindings_module_names
         self._positions: dict[int, dict] = {}
 
     # positions are only needed for a refusal; computed then.
@@ -614,7 +612,7 @@ def _introduce(base: str, edited: str, patch_id: str, *, date: datetime.date, ma
     add_workflow_import = spelling is None
     if spelling is None:
         spelling = "workflow.patched"
-    rewriter = _Rewriter(base_module, edited_module, f'{spelling}("{patch_id}")', bindings.module_names)
+    rewriter = _Rewriter(base_module, edited_module, f'{spelling}("{patch_id}")')
 
     base_defs = _definitions(base_module, set(base_code.classes))
     edited_defs = _definitions(edited_module, set(edited_code.classes))
