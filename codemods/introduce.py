@@ -33,6 +33,7 @@ from .findings import Finding, refuse
 from .patch_ids import history_ids, invalid_reason
 from .source import parse_python, split_bom
 from .workflow_code import (
+    WorkflowCode,
     find_workflow_code,
     is_inert,
     module_level_names,
@@ -485,6 +486,58 @@ def _names_used(trees: list[ast.AST]) -> tuple[set[str], set[str]]:
     return names, attrs
 
 
+def _assignments(body: list[ast.stmt]) -> dict[str, tuple[str, int]]:
+    """Name -> (value dump, line) of the plain assignments in a body."""
+    found: dict[str, tuple[str, int]] = {}
+    for stmt in body:
+        if isinstance(stmt, ast.Assign):
+            targets, value = stmt.targets, stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            targets, value = [stmt.target], stmt.value
+        else:
+            continue
+        for target in targets:
+            if isinstance(target, ast.Name):
+                found[target.id] = (_dump(value), stmt.lineno)
+    return found
+
+
+def _refuse_changed_constants(base_tree: ast.Module, edited_tree: ast.Module, base_code: WorkflowCode) -> None:
+    """A value workflow code reads from the module or its class changed: no
+    statement of the workflow changed, so there is nothing to wrap, yet old
+    executions would run with the new value."""
+    functions = [fn for fn in base_code.functions.values() if fn.runs_in_workflow]
+    module_reads = {n.id for fn in functions for n in ast.walk(fn.node) if isinstance(n, ast.Name)}
+    base_module = _assignments(base_tree.body)
+    for name, (value, line) in _assignments(edited_tree.body).items():
+        if name in base_module and base_module[name][0] != value and name in module_reads:
+            raise refuse(
+                line,
+                f"{name} changed and workflow code reads it: a patch cannot wrap a module-level value; "
+                f"keep {name} and add the new value under a new name used inside the patched code",
+            )
+    edited_classes = {s.name: s for s in edited_tree.body if isinstance(s, ast.ClassDef)}
+    for class_name, class_node in base_code.classes.items():
+        edited_class = edited_classes.get(class_name)
+        if edited_class is None:
+            continue
+        reads = {
+            n.attr
+            for fn in functions
+            if fn.class_name == class_name
+            for n in ast.walk(fn.node)
+            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id in ("self", "cls", class_name)
+        }
+        base_class = _assignments(class_node.body)
+        for name, (value, line) in _assignments(edited_class.body).items():
+            if name in base_class and base_class[name][0] != value and name in reads:
+                raise refuse(
+                    line,
+                    f"{class_name}.{name} changed and workflow code reads it: a patch cannot wrap a class attribute; "
+                    f"keep {name} and add the new value under a new name used inside the patched code",
+                )
+
+
 def _is_patch_test(node: ast.expr, patch_id: str) -> bool:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         node = node.operand
@@ -627,6 +680,8 @@ def _introduce(base: str, edited: str, patch_id: str, *, date: datetime.date, ma
                 "keep it (a patch cannot bring back a handler)",
                 "base",
             )
+
+    _refuse_changed_constants(base_tree, edited_tree, base_code)
 
     bodies: dict[int, cst.IndentedBlock] = {}
     for qualname, (class_name, edit_def) in edited_defs.items():
