@@ -55,6 +55,8 @@ from .workflow_code import (
 __all__ = [
     "World",
     "WorldLike",
+    "ProjectedFunction",
+    "projected_functions",
     "patch_ids",
     "fold",
     "project",
@@ -331,21 +333,52 @@ def _class_members(cls: ast.ClassDef) -> set[str]:
 # -- projection ------------------------------------------------------------------
 
 
-def _projection(source: str | ast.Module, world: WorldLike) -> dict[str, tuple[str, list[str]]]:
-    """Per function: the normalized form and the same as readable lines."""
+@dataclass(frozen=True)
+class ProjectedFunction:
+    """One function that runs in a workflow, folded in one world.
+
+    `node` is the folded function: its statements keep the line numbers of
+    the text it came from, so a caller can point at a difference.
+    `borrowed` says what the names it takes from the module are bound to.
+    """
+
+    qualname: str
+    class_name: str | None
+    role: str
+    owners: tuple[str, ...]
+    node: ast.FunctionDef | ast.AsyncFunctionDef
+    borrowed: tuple[str, ...]
+
+    @property
+    def normalized(self) -> str:
+        return "\n".join([ast.dump(self.node), *self.borrowed])
+
+    @property
+    def readable(self) -> list[str]:
+        return ast.unparse(self.node).splitlines() + [f"# uses {line}" for line in self.borrowed]
+
+
+def projected_functions(source: str | ast.Module, world: WorldLike) -> dict[str, ProjectedFunction]:
+    """Every function that runs in a workflow in `world` (query handlers and
+    update validators excluded; reachability computed after folding)."""
     tree = fold(source, world)
     code = find_workflow_code(tree)
     names = module_level_names(tree)
-    projected: dict[str, tuple[str, list[str]]] = {}
+    projected: dict[str, ProjectedFunction] = {}
     for qualname, fn in code.functions.items():
         if not fn.runs_in_workflow or fn.role in READ_ONLY_ROLES:
             continue
         cls = code.classes.get(fn.class_name) if fn.class_name else None
-        borrowed = _borrowed(fn.node, names, cls)
-        normalized = "\n".join([ast.dump(fn.node), *borrowed])
-        readable = ast.unparse(fn.node).splitlines() + [f"# uses {line}" for line in borrowed]
-        projected[qualname] = (normalized, readable)
+        borrowed = tuple(_borrowed(fn.node, names, cls))
+        projected[qualname] = ProjectedFunction(
+            qualname, fn.class_name, fn.role, tuple(fn.owners), fn.node, borrowed
+        )
     return projected
+
+
+def _projection(source: str | ast.Module, world: WorldLike) -> dict[str, tuple[str, list[str]]]:
+    """Per function: the normalized form and the same as readable lines."""
+    return {name: (fn.normalized, fn.readable) for name, fn in projected_functions(source, world).items()}
 
 
 def project(source: str | ast.Module, world: WorldLike) -> dict[str, str]:
