@@ -1,8 +1,10 @@
 """patchmod as a library: what the commands do, without a terminal.
 
-    from patchmod.cli.api import introduce
+    from patchmod.cli.api import introduce, deprecate, remove
     result = introduce("path/to/repo", "add-fraud-check-v1")
     print(result["commit"], result["regions"])
+    result = deprecate("path/to/repo", ["add-fraud-check-v1", "new-tax-rules-v2"])
+    print(result["commit"], result["sites"])
 
 Problems (bad input, a refusal) raise `PatchmodError`; nothing is written
 or committed then. The command line is a thin layer over these functions.
@@ -11,24 +13,24 @@ or committed then. The command line is a thin layer over these functions.
 from __future__ import annotations
 
 import datetime
-import difflib
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from collections.abc import Sequence
+from typing import Any
 
 from patchmod.cli import commit as commit_mod
 from patchmod.cli import files, repo as repo_mod
 from patchmod.cli.config import load_config
 from patchmod.cli.errors import PatchmodError
-from patchmod.cli.output import finding_line
+from patchmod.cli.output import JsonReport, finding_line, qualified_name, unified_diff
+from patchmod.cli.retire import ProgressFactory, RetireReport, retire
 from patchmod.codemods import patch_ids
 
-__all__ = ["introduce", "IntroduceReport", "PatchmodError"]
+__all__ = ["introduce", "deprecate", "remove", "IntroduceReport", "RetireReport", "PatchmodError"]
 
 
 @dataclass
-class IntroduceReport(Mapping):
+class IntroduceReport(JsonReport):
     """What `introduce` did (or, dry, would do). Reads like the --json object:
     `report["commit"]`, `dict(report)`; `diff` and `lines` are extra."""
 
@@ -58,15 +60,6 @@ class IntroduceReport(Mapping):
             "message": self.message,
             "errors": [],
         }
-
-    def __getitem__(self, key: str) -> Any:
-        return self.as_dict()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._KEYS)
-
-    def __len__(self) -> int:
-        return len(self._KEYS)
 
 
 def _warning(report: IntroduceReport, path: str | None, line: int | None, message: str,
@@ -202,20 +195,14 @@ def introduce(
                               "(comments, logging, docstrings, queries, new handlers or non-workflow code)")
         return report
 
-    diff_parts = []
-    for path, edited, result in touched:
+    for path, _edited, result in touched:
         report.files.append(path)
         for r in result.regions:
             report.regions.append({
                 "file": path, "class": r.class_name, "method": r.function,
                 "start_line": r.start_line, "end_line": r.end_line, "kind": r.kind,
             })
-        diff_parts.extend(difflib.unified_diff(
-            edited.splitlines(keepends=True), result.code.splitlines(keepends=True),
-            fromfile=f"a/{path}", tofile=f"b/{path}",
-        ))
-    report.diff = "".join(p if p.endswith(("\n", "\r")) else p + "\n\\ No newline at end of file\n"
-                          for p in diff_parts)
+    report.diff = unified_diff((path, edited, result.code) for path, edited, result in touched)
     count = f"{len(report.regions)} region{'s' if len(report.regions) != 1 else ''} in " \
             f"{len(report.files)} file{'s' if len(report.files) != 1 else ''}"
     if dry_run:
@@ -224,25 +211,16 @@ def introduce(
 
     if commit:
         commit_mod.check_index_unlocked(repo)
-    written: list[str] = []
-    for path, _edited, result in touched:
-        try:
-            files.write_text_atomic(root / path, result.code)
-        except OSError as exc:
-            done = f" (already rewritten: {', '.join(written)})" if written else ""
-            raise PatchmodError(f"{path}: cannot write: {exc.strerror or exc}{done}") from None
-        written.append(path)
+    files.write_all(root, [(path, result.code) for path, _edited, result in touched])
     if not commit:
         report.message = f"introduced {patch_id} in {count}; not committed (--no-commit)"
         return report
 
     body = f'Wrap the changed workflow code in workflow.patched("{patch_id}"):\n\n' + "\n".join(
-        f"  {r['file']}:{r['start_line']} {_region_name_dict(r)} {r['kind']}" for r in report.regions
+        f"  {r['file']}:{r['start_line']} {qualified_name(r['class'], r['method'])} {r['kind']}"
+        for r in report.regions
     )
-    message = commit_mod.commit_message(
-        f"patchmod: introduce {patch_id}", body,
-        [("Patch-Id", patch_id), ("Patch-Stage", "introduced")],
-    )
+    message = commit_mod.stage_message("introduce", [patch_id], body)
     report.commit = commit_mod.commit_files(repo, report.files, message)
     problem = commit_mod.sync_index(repo, report.files)
     if problem:
@@ -251,5 +229,55 @@ def introduce(
     return report
 
 
-def _region_name_dict(region: dict) -> str:
-    return f"{region['class']}.{region['method']}" if region["class"] else region["method"]
+def deprecate(
+    repo_path: str | os.PathLike[str],
+    patch_ids: str | Sequence[str],
+    paths: Sequence[str] | None = None,
+    commit: bool = True,
+    dry_run: bool = False,
+    *,
+    date: datetime.date | None = None,
+    jobs: int | None = None,
+    progress: ProgressFactory | None = None,
+) -> RetireReport:
+    """Turn every `workflow.patched(ID)` of `patch_ids` into
+    `workflow.deprecate_patch(ID)` in place, keeping only the patched code.
+
+    Looks at the repository's tracked .py files, or those under `paths`
+    (files or folders, relative to `repo_path`); only files whose text
+    spells an id are parsed. Every file is rewritten in memory first: a
+    refusal anywhere, or a file to rewrite that has uncommitted changes,
+    raises `PatchmodError` with nothing written. Then the files are written
+    and, unless `commit=False`, committed (only they) as
+    `patchmod: deprecate ID...` with `Patch-Id:` / `Patch-Stage: deprecated`
+    trailers. `dry_run` writes nothing (see `report.diff`). `date` is the
+    changelog date (default today). `jobs` caps the worker processes (1:
+    none; default: every core when more than 8 files are parsed).
+    `progress(n_files)` may return a context manager with `update(n)`
+    (`click.progressbar` fits); it is told of each file done.
+    """
+    return retire("deprecate", repo_path, patch_ids, paths, commit, dry_run,
+                  date=date, jobs=jobs, progress=progress)
+
+
+def remove(
+    repo_path: str | os.PathLike[str],
+    patch_ids: str | Sequence[str],
+    paths: Sequence[str] | None = None,
+    commit: bool = True,
+    dry_run: bool = False,
+    *,
+    date: datetime.date | None = None,
+    jobs: int | None = None,
+    progress: ProgressFactory | None = None,
+) -> RetireReport:
+    """Strip every `workflow.deprecate_patch(ID)` statement of `patch_ids`.
+
+    Refused (`PatchmodError`, nothing written), listing each `file:line`,
+    while a `workflow.patched(ID)` of one of them is still in the files
+    looked at: deprecate first. Otherwise as `deprecate`, with the commit
+    `patchmod: remove ID...` and `Patch-Stage: removed`. A removed id stays
+    retired: `introduce` refuses it (its changelog line and trailer remain).
+    """
+    return retire("remove", repo_path, patch_ids, paths, commit, dry_run,
+                  date=date, jobs=jobs, progress=progress)

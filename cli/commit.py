@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 import git
 
@@ -67,3 +68,17 @@ def commit_message(subject: str, body: str, trailers: list[tuple[str, str]]) -> 
         parts.append(body.strip("\n"))
     parts.append("\n".join(f"{key}: {value}" for key, value in trailers))
     return "\n\n".join(parts) + "\n"
+
+
+# The command's verb and the stage word its commit and changelog carry.
+STAGES = {"introduce": "introduced", "deprecate": "deprecated", "remove": "removed"}
+
+
+def stage_message(command: str, patch_ids: Sequence[str], body: str) -> str:
+    """The message of a stage's commit: subject `patchmod: <command> ID [ID...]`,
+    `body`, then one `Patch-Id: ID` trailer per id and `Patch-Stage: <stage>`."""
+    return commit_message(
+        f"patchmod: {command} {' '.join(patch_ids)}",
+        body,
+        [*(("Patch-Id", patch_id) for patch_id in patch_ids), ("Patch-Stage", STAGES[command])],
+    )

@@ -60,3 +60,17 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def write_all(root: str | os.PathLike[str], rewrites: list[tuple[str, str]]) -> list[str]:
+    """Write each `(repository-relative path, text)` atomically, in order;
+    the paths written. A failure names the file and those already rewritten."""
+    written: list[str] = []
+    for path, text in rewrites:
+        try:
+            write_text_atomic(Path(root) / path, text)
+        except OSError as exc:
+            done = f" (already rewritten: {', '.join(written)})" if written else ""
+            raise PatchmodError(f"{path}: cannot write: {exc.strerror or exc}{done}") from None
+        written.append(path)
+    return written

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from patchmod.cli.output import echo_err, print_json
+from patchmod.cli.output import echo_err, print_json, qualified_name
 
 
 @click.command(short_help="Wrap changed workflow code in workflow.patched(ID).")
@@ -59,5 +59,4 @@ def introduce(ctx: click.Context, patch_id: str, paths: tuple[str, ...], base: s
         return
     click.echo(report.message)
     for r in report.regions:
-        name = f"{r['class']}.{r['method']}" if r["class"] else r["method"]
-        click.echo(f"  {r['file']}:{r['start_line']} {name} {r['kind']}")
+        click.echo(f"  {r['file']}:{r['start_line']} {qualified_name(r['class'], r['method'])} {r['kind']}")

@@ -7,7 +7,9 @@ import os
 
 import click
 
+from patchmod.cli.deprecate import deprecate
 from patchmod.cli.introduce import introduce
+from patchmod.cli.remove import remove
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,6 +26,8 @@ def main(ctx: click.Context, directory: str | None) -> None:
 
 
 main.add_command(introduce)
+main.add_command(deprecate)
+main.add_command(remove)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -166,3 +166,68 @@ def known_uses(repo: git.Repo, patch_id: str, base_rev: str | None = None,
         if sha and patch_id in [t.strip() for t in trailers.split("\0")]:
             uses.append(KnownUse(None, None, sha, f"patch id {patch_id!r} is in its Patch-Id trailer"))
     return uses
+
+
+def pathspecs(repo: git.Repo, start: str | os.PathLike[str], paths: list[str] | None) -> tuple[list[str], set[str]]:
+    """Git pathspecs for the .py files to search, and the given files.
+
+    No `paths`: every `*.py`. Otherwise each given folder or file (relative
+    to `start`), taken literally; an error when one does not exist, lies
+    outside the repository, or is a file git does not track.
+    """
+    if not paths:
+        return ["*.py"], set()
+    root = root_of(repo)
+    specs: list[str] = []
+    given_files: set[str] = set()
+    for given in paths:
+        rel = relative_path(repo, start, given)
+        full = root / rel
+        if not full.exists():
+            raise PatchmodError(f"{given}: no such file or directory")
+        spec = "." if rel == "." else f":(literal){rel}"
+        if full.is_file():
+            if not repo.git.ls_files("-z", "--", spec):
+                raise PatchmodError(f"{given}: not tracked by git (only tracked files are rewritten)")
+            given_files.add(rel)
+        specs.append(spec)
+    return specs, given_files
+
+
+def files_mentioning(repo: git.Repo, texts: list[str], specs: list[str], given_files: set[str] = frozenset()) -> list[str]:
+    """Tracked files (working-tree content) under `specs` that contain any of
+    `texts` literally: the .py ones and any of `given_files`, sorted.
+
+    The cheap text prefilter: one `git grep -l` instead of reading every file.
+    """
+    args = ["-l", "-z", "-I", "--full-name", "--no-color", "-F"]
+    for text in texts:
+        args += ["-e", text]
+    try:
+        out = repo.git.grep(*args, "--", *specs, strip_newline_in_stdout=False, stdout_as_string=False)
+    except git.GitCommandError as exc:
+        if exc.status == 1:  # no match
+            return []
+        raise PatchmodError(f"git grep failed: {exc.stderr.strip() or exc}") from None
+    found = (p for p in out.decode("utf-8", errors="surrogateescape").split("\0") if p)
+    return sorted({p for p in found if p.endswith(".py") or p in given_files})
+
+
+def uncommitted_paths(repo: git.Repo) -> set[str]:
+    """Tracked paths whose index or working tree differs from HEAD (staged,
+    unstaged, deleted, renamed, unmerged), repository-relative."""
+    out = repo.git.status("--porcelain=v1", "-z", "--untracked-files=no", "--no-renames",
+                          strip_newline_in_stdout=False, stdout_as_string=False)
+    entries = out.decode("utf-8", errors="surrogateescape").split("\0")
+    dirty: set[str] = set()
+    i = 0
+    while i < len(entries):
+        entry = entries[i]
+        i += 1
+        if len(entry) < 4:
+            continue
+        dirty.add(entry[3:])
+        if entry[0] in "RC":  # the source path follows
+            dirty.add(entries[i])
+            i += 1
+    return dirty

@@ -1,0 +1,26 @@
+"""`patchmod remove`: strip the `workflow.deprecate_patch(ID)` calls."""
+
+from __future__ import annotations
+
+from patchmod.cli.retire_command import retire_command
+
+remove = retire_command(
+    "remove",
+    "Strip the workflow.deprecate_patch(ID) calls.",
+    """Strip every `workflow.deprecate_patch(ID)` statement of each ID.
+
+    Looks at the repository's tracked Python files (or those under each
+    --path). Refused, listing every `file:line`, while a
+    `workflow.patched(ID)` of an ID is still there: deprecate it first. Each
+    touched workflow class gets a `removed` line in its Versioning History;
+    the ID stays retired (introduce refuses it). By default the rewritten
+    files, and only they, are committed: subject `patchmod: remove ID...`, one
+    `Patch-Id: ID` trailer per ID and `Patch-Stage: removed`.
+
+    Run it once no open (or retained) execution carries a non-deprecated
+    marker of the ID: their histories no longer replay afterwards.
+
+    Exit status: 0 done or nothing to do, 2 bad usage, bad input or a refusal
+    (then nothing is written or committed).
+    """,
+)

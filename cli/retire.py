@@ -1,0 +1,332 @@
+"""What `deprecate` and `remove` share: find the files that can hold the ids,
+rewrite them all in memory (in parallel when there are many), refuse if any
+one cannot be rewritten or has uncommitted changes, then write and commit.
+
+The codemods (`patchmod.codemods.deprecate` / `.remove`) own the rewrite of
+one source text; this module owns the repository, files, processes,
+progress and the report. The Python API (`patchmod.cli.api.deprecate` /
+`remove`) and the commands are thin layers over `retire()`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from patchmod.cli import commit as commit_mod
+from patchmod.cli import files, repo as repo_mod
+from patchmod.cli.errors import PatchmodError
+from patchmod.cli.output import JsonReport, finding_line, qualified_name, unified_diff
+from patchmod.codemods import patch_ids as patch_id_rules
+from patchmod.codemods.patch_sites import might_hold
+
+# More candidate files than this: rewrite them in worker processes (and the
+# command line shows a progress bar on a terminal). Below it, starting the
+# workers costs more than it saves.
+MANY_FILES = 8
+
+COMMANDS = ("deprecate", "remove")
+_PAST = {"deprecate": "deprecated", "remove": "removed"}
+_CALL = {"deprecate": "workflow.patched", "remove": "workflow.deprecate_patch"}
+
+
+class Progress(Protocol):
+    def update(self, n_steps: int) -> None: ...
+
+
+# Called with the number of files to rewrite; returns a context manager whose
+# value has `update(n)` (click.progressbar fits).
+ProgressFactory = Callable[[int], AbstractContextManager[Progress]]
+
+
+@dataclass
+class RetireReport(JsonReport):
+    """What `deprecate` / `remove` did (or, dry, would do). Reads like the
+    --json object; `diff` and `warning_lines` are extra."""
+
+    command: str
+    patch_ids: list[str]
+    files: list[str] = field(default_factory=list)
+    sites: list[dict] = field(default_factory=list)
+    commit: str | None = None
+    warnings: list[dict] = field(default_factory=list)
+    nothing_to_do: bool = False
+    message: str = ""
+    # Not in the JSON object:
+    diff: str = ""  # unified diff of every rewrite (always computed)
+    warning_lines: list[str] = field(default_factory=list)  # warnings as printed
+
+    _KEYS = ("command", "patch_ids", "files", "sites", "commit", "warnings", "nothing_to_do", "message", "errors")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "command": self.command,
+            "patch_ids": list(self.patch_ids),
+            "files": list(self.files),
+            "sites": [dict(s) for s in self.sites],
+            "commit": self.commit,
+            "warnings": [dict(w) for w in self.warnings],
+            "nothing_to_do": self.nothing_to_do,
+            "message": self.message,
+            "errors": [],
+        }
+
+    def warn(self, path: str | None, line: int | None, message: str) -> None:
+        self.warnings.append({"file": path, "line": line, "message": message})
+        self.warning_lines.append(finding_line(path, line, message, warning=True))
+
+
+def failure_object(command: str, patch_ids: Sequence[str], error: PatchmodError) -> dict[str, Any]:
+    """The --json object of a refused command."""
+    return {
+        "command": command, "patch_ids": list(patch_ids), "files": [], "sites": [], "commit": None,
+        "warnings": [], "nothing_to_do": False,
+        "message": error.lines[0] if len(error.lines) == 1 else f"refused: {len(error.lines)} problems",
+        "errors": error.errors,
+    }
+
+
+# --- one file ------------------------------------------------------------------
+
+
+@dataclass
+class FileOutcome:
+    """One candidate file after the codemod, small enough to send back from a
+    worker process: the texts only when the file changes."""
+
+    path: str
+    mentioned: list[str] = field(default_factory=list)  # ids its text spells
+    before: str | None = None
+    after: str | None = None
+    sites: list[Any] = field(default_factory=list)  # codemods.retire.SiteChange
+    warnings: list[tuple[int | None, str]] = field(default_factory=list)
+    problems: list[tuple[int | None, str]] = field(default_factory=list)
+
+
+def rewrite_file(command: str, root: str, path: str, ids: Sequence[str], date: datetime.date) -> FileOutcome:
+    """Read `root/path` and run the codemod of `command` on it. Never raises
+    for a problem of the file: a refusal, a syntax error, bytes that are not
+    UTF-8 or a nesting too deep for the parser become `problems`."""
+    outcome = FileOutcome(path)
+    try:
+        text = files.read_text(Path(root) / path, path)
+    except PatchmodError as exc:
+        outcome.problems = [(None, line.removeprefix(f"{path}: ")) for line in exc.lines]
+        return outcome
+    outcome.mentioned = [patch_id for patch_id in ids if patch_id in text]
+    if not might_hold(text, list(ids)):
+        return outcome  # the text prefilter: never parsed
+
+    from patchmod.codemods.findings import Refusal  # noqa: PLC0415 - libcst is heavy
+
+    if command == "deprecate":
+        from patchmod.codemods.deprecate import deprecate_patches as codemod  # noqa: PLC0415
+    else:
+        from patchmod.codemods.remove import remove_patches as codemod  # noqa: PLC0415
+    try:
+        result = codemod(text, list(ids), date=date)
+    except Refusal as refusal:
+        outcome.problems = [(f.line, f.message) for f in refusal.findings]
+        return outcome
+    except RecursionError:
+        outcome.problems = [(None, "too deeply nested for the parser; cannot rewrite it")]
+        return outcome
+    outcome.warnings = [(w.line, w.message) for w in result.warnings]
+    if result.changed:
+        outcome.before, outcome.after, outcome.sites = text, result.code, list(result.sites)
+    return outcome
+
+
+def _rewrite_task(task: tuple[str, str, str, tuple[str, ...], datetime.date]) -> FileOutcome:
+    return rewrite_file(*task)
+
+
+def worker_count(n_files: int, jobs: int | None) -> int:
+    """How many processes rewrite `n_files`: 1 (in this process) for few files
+    or one core; else `jobs`, or every usable core."""
+    if jobs is not None:
+        if jobs < 1:
+            raise PatchmodError(f"--jobs must be at least 1, not {jobs}")
+        return max(1, min(jobs, n_files))
+    if n_files <= MANY_FILES:
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, n_files // 2))
+
+
+def rewrite_files(command: str, root: str, paths: list[str], ids: Sequence[str], date: datetime.date,
+                  workers: int, progress: ProgressFactory | None = None) -> list[FileOutcome]:
+    """Every file's outcome, in the order of `paths`: in this process, or
+    spread over `workers` processes."""
+    tasks = [(command, root, path, tuple(ids), date) for path in paths]
+
+    def run(outcomes: Iterable[FileOutcome]) -> list[FileOutcome]:
+        if progress is None:
+            return list(outcomes)
+        done = []
+        with progress(len(tasks)) as bar:
+            for outcome in outcomes:
+                done.append(outcome)
+                bar.update(1)
+        return done
+
+    if workers <= 1:
+        return run(map(_rewrite_task, tasks))
+    # Small chunks keep the bar moving and the cores evenly loaded; a task
+    # is only a path, the file is read in the worker.
+    chunk = max(1, min(16, len(tasks) // (workers * 8)))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return run(pool.map(_rewrite_task, tasks, chunksize=chunk))
+
+
+# --- the command ---------------------------------------------------------------
+
+
+def _ids(patch_ids: str | Sequence[str]) -> list[str]:
+    ids = [patch_ids] if isinstance(patch_ids, str) else list(patch_ids)
+    if not ids:
+        raise PatchmodError("no patch id given")
+    problems = [f"{patch_id!r}: {reason}" for patch_id in ids
+                if (reason := patch_id_rules.invalid_reason(patch_id))]
+    if problems:
+        raise PatchmodError(problems)
+    return list(dict.fromkeys(ids))
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def retire(
+    command: str,
+    repo_path: str | os.PathLike[str],
+    patch_ids: str | Sequence[str],
+    paths: Sequence[str] | None = None,
+    commit: bool = True,
+    dry_run: bool = False,
+    *,
+    date: datetime.date | None = None,
+    jobs: int | None = None,
+    progress: ProgressFactory | None = None,
+) -> RetireReport:
+    """Deprecate or remove (`command`) every site of `patch_ids` in the
+    repository's tracked Python files (or under `paths`). See
+    `patchmod.cli.api.deprecate` for the arguments."""
+    if command not in COMMANDS:
+        raise ValueError(f"command must be one of {COMMANDS}, not {command!r}")
+    ids = _ids(patch_ids)
+    start = os.fspath(repo_path)
+    repo = repo_mod.open_repo(start)
+    root = repo_mod.root_of(repo)
+    repo_mod.resolve_commit(repo, "HEAD")  # the rewrite is committed on top of it
+    specs, given_files = repo_mod.pathspecs(repo, start, list(paths) if paths else None)
+    report = RetireReport(command=command, patch_ids=ids)
+
+    candidates = repo_mod.files_mentioning(repo, ids, specs, given_files)
+    where = f" under {', '.join(paths)}" if paths else ""
+    if not candidates:
+        report.nothing_to_do = True
+        report.message = "nothing to do: " + "; ".join(f"{i} appears in no file{where}" for i in ids)
+        return report
+
+    today = date or datetime.date.today()
+    outcomes = rewrite_files(command, os.fspath(root), candidates, ids, today,
+                             worker_count(len(candidates), jobs), progress)
+
+    # Refuse before anything is written: files the codemod cannot rewrite,
+    # and files it would rewrite that hold uncommitted work.
+    refusals: list[str] = []
+    errors: list[dict] = []
+    for outcome in outcomes:
+        for line, message in outcome.problems:
+            refusals.append(finding_line(outcome.path, line, message))
+            errors.append({"file": outcome.path, "line": line, "message": message})
+    dirty_paths = repo_mod.uncommitted_paths(repo)
+    dirty = [o.path for o in outcomes if o.path in dirty_paths and (o.sites or o.problems)]
+    for path in dirty:
+        message = (f"has uncommitted changes; commit or stash them first "
+                   f"({command} rewrites and commits whole files)")
+        refusals.append(finding_line(path, None, message))
+        errors.append({"file": path, "line": None, "message": message})
+    if refusals:
+        raise PatchmodError(refusals, errors)
+
+    touched = [o for o in outcomes if o.sites]
+    for outcome in outcomes:
+        for line, message in outcome.warnings:
+            report.warn(outcome.path, line, message)
+    mentioned = {patch_id for o in outcomes for patch_id in o.mentioned}
+    retired = [patch_id for patch_id in ids if any(s.patch_id == patch_id for o in touched for s in o.sites)]
+    idle = []
+    for patch_id in ids:
+        if patch_id in retired:
+            continue
+        if patch_id not in mentioned:
+            idle.append(f"{patch_id} appears in no file{where}")
+        else:
+            already = "deprecated" if command == "deprecate" else "removed"
+            idle.append(f"{patch_id} has no {_CALL[command]}() call left{where} (already {already}?)")
+    if not touched:
+        report.nothing_to_do = True
+        report.message = "nothing to do: " + "; ".join(idle)
+        return report
+    for reason in idle:
+        report.warn(None, None, reason)
+
+    for outcome in touched:
+        report.files.append(outcome.path)
+        for s in sorted(outcome.sites, key=lambda s: s.line):
+            report.sites.append({"file": outcome.path, "line": s.line, "class": s.class_name,
+                                 "method": s.function, "form": s.form, "patch_id": s.patch_id})
+    report.diff = unified_diff((o.path, o.before, o.after) for o in touched)
+    done = f"{_PAST[command]} {' '.join(retired)} at {_plural(len(report.sites), 'site')} " \
+           f"in {_plural(len(report.files), 'file')}"
+    if dry_run:
+        report.message = f"dry run: would have {done}; nothing written"
+        return report
+
+    if commit:
+        commit_mod.check_index_unlocked(repo)
+    files.write_all(root, [(o.path, o.after) for o in touched])
+    if not commit:
+        report.message = f"{done}; not committed (--no-commit)"
+        return report
+
+    message = commit_mod.stage_message(command, retired, _commit_body(command, report.sites))
+    report.commit = commit_mod.commit_files(repo, report.files, message)
+    problem = commit_mod.sync_index(repo, report.files)
+    if problem:
+        report.warn(None, None, problem)
+    report.message = f"{done}; committed {report.commit[:12]}"
+    return report
+
+
+def site_lines(sites: Iterable[dict]) -> Iterator[str]:
+    """`path:line Class.method form` per site: what the commit body and the
+    text output list."""
+    for s in sites:
+        yield f"{s['file']}:{s['line']} {qualified_name(s['class'], s['method'])} {s['form']}"
+
+
+def _commit_body(command: str, sites: list[dict]) -> str:
+    by_id: dict[str, list[dict]] = {}
+    for s in sites:
+        by_id.setdefault(s["patch_id"], []).append(s)
+    if command == "deprecate":
+        head = ("Replace workflow.patched(ID) with workflow.deprecate_patch(ID) in place "
+                "and keep only the patched code:")
+    else:
+        head = "Remove the workflow.deprecate_patch(ID) calls:"
+    parts = [head]
+    for patch_id, group in by_id.items():
+        parts.append(f"{patch_id}:\n" + "\n".join(f"  {line}" for line in site_lines(group)))
+    return "\n\n".join(parts)
