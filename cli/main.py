@@ -7,9 +7,11 @@ import os
 
 import click
 
+from patchmod.cli.check import check_command
 from patchmod.cli.deprecate import deprecate
 from patchmod.cli.introduce import introduce
 from patchmod.cli.remove import remove
+from patchmod.cli.status import status_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -28,6 +30,8 @@ def main(ctx: click.Context, directory: str | None) -> None:
 main.add_command(introduce)
 main.add_command(deprecate)
 main.add_command(remove)
+main.add_command(status_command)
+main.add_command(check_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -231,3 +231,46 @@ def uncommitted_paths(repo: git.Repo) -> set[str]:
             dirty.add(entries[i])
             i += 1
     return dirty
+
+
+@dataclass(frozen=True)
+class PatchCommit:
+    """A commit with `Patch-Id:` trailers: what patchmod itself committed."""
+
+    sha: str
+    date: str  # the author's calendar date, YYYY-MM-DD
+    patch_ids: tuple[str, ...]
+    stage: str  # the Patch-Stage trailer: introduced, deprecated, removed ("" if absent)
+
+
+def patch_commits(repo: git.Repo, specs: list[str] | None = None) -> list[PatchCommit]:
+    """Commits reachable from HEAD that carry `Patch-Id:` trailers (and touch
+    `specs`, when given), newest first. None in a repository without commits."""
+    fmt = ("%H%x02%as%x02%(trailers:key=Patch-Id,valueonly,separator=%x01)"
+           "%x02%(trailers:key=Patch-Stage,valueonly,separator=%x01)%x03")
+    try:
+        out = repo.git.log("HEAD", "-E", "--grep=^Patch-Id:", f"--format={fmt}", "--", *(specs or []),
+                           stdout_as_string=False)
+    except git.GitCommandError:
+        return []  # no commit yet
+    commits = []
+    for record in out.decode("utf-8", errors="replace").split("\x03"):
+        fields = record.strip("\n").split("\x02")
+        if len(fields) != 4 or not fields[0]:
+            continue
+        ids = tuple(dict.fromkeys(i.strip() for i in fields[2].split("\x01") if i.strip()))
+        stages = [s.strip() for s in fields[3].split("\x01") if s.strip()]
+        if ids:
+            commits.append(PatchCommit(fields[0].strip(), fields[1].strip(), ids, stages[-1] if stages else ""))
+    return commits
+
+
+def first_added(repo: git.Repo, text: str, specs: list[str] | None = None) -> str | None:
+    """The date (YYYY-MM-DD) of the oldest commit reachable from HEAD that
+    changed how often `text` occurs (`git log -S`), or None."""
+    try:
+        out = repo.git.log("HEAD", "--reverse", "--format=%as", f"-S{text}", "--", *(specs or ["*.py"]))
+    except git.GitCommandError:
+        return None
+    lines = out.split()
+    return lines[0] if lines else None

@@ -156,6 +156,25 @@ def is_workflow_class(node: ast.ClassDef, bindings: Bindings) -> bool:
     return any(bindings.member(d) == "defn" for d in node.decorator_list)
 
 
+def is_pinned(node: ast.ClassDef, bindings: Bindings) -> bool:
+    """`@workflow.defn(versioning_behavior=...PINNED)`, however the enum is
+    spelled (`VersioningBehavior.PINNED`, `temporalio.common.VersioningBehavior.PINNED`,
+    an alias, a bare imported `PINNED`): with Worker Versioning, a pinned
+    workflow's executions stay on the build that started them, so a change
+    needs no patch."""
+    for decorator in node.decorator_list:
+        if not (isinstance(decorator, ast.Call) and bindings.member(decorator.func) == "defn"):
+            continue
+        for keyword in decorator.keywords:
+            if keyword.arg != "versioning_behavior":
+                continue
+            value = keyword.value
+            name = value.attr if isinstance(value, ast.Attribute) else value.id if isinstance(value, ast.Name) else None
+            if name == "PINNED":
+                return True
+    return False
+
+
 @dataclass
 class WorkflowFunction:
     qualname: str  # "OrderWorkflow.run", or "helper" for a module-level function
