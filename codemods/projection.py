@@ -63,6 +63,13 @@ __all__ = [
     "behaves_as",
     "reachable_worlds",
     "introduce_differences",
+    "MARKER",
+    "marker_ids",
+    "mark_sites",
+    "NoExactPlace",
+    "retire_worlds",
+    "deprecate_differences",
+    "remove_differences",
 ]
 
 _BUILTINS = frozenset(dir(builtins))
@@ -120,9 +127,11 @@ def _const(node: ast.expr) -> bool:
 class _Folder(ast.NodeTransformer):
     """Folds patch calls to constants and drops what never behaves."""
 
-    def __init__(self, bindings: Bindings, world: World):
+    def __init__(self, bindings: Bindings, world: World, markers: frozenset[str] = frozenset()):
         self.bindings = bindings
         self.world = world
+        # Ids whose `deprecate_patch` statements are kept, as `MARKER("ID")`.
+        self.markers = markers
 
     # -- expressions ---------------------------------------------------------
 
@@ -185,8 +194,9 @@ class _Folder(ast.NodeTransformer):
         self.generic_visit(node)
         if is_inert(node):
             return None
-        if _patched_id(node.value, self.bindings, "deprecate_patch") is not None:
-            return None
+        deprecated = _patched_id(node.value, self.bindings, "deprecate_patch")
+        if deprecated is not None:
+            return _marker(deprecated) if deprecated in self.markers else None
         if isinstance(node.value, ast.Constant):
             # What a folded bare `patched(...)` call leaves behind.
             return None
@@ -211,11 +221,14 @@ def _truthy_context(test: ast.expr) -> ast.expr:
     return test
 
 
-def fold(source: str | ast.Module, world: WorldLike) -> ast.Module:
-    """The module with `patched` folded in `world` and inert statements gone."""
+def fold(source: str | ast.Module, world: WorldLike, *, markers: Iterable[str] = ()) -> ast.Module:
+    """The module with `patched` folded in `world` and inert statements gone.
+
+    `deprecate_patch("ID")` statements of the ids in `markers` are kept,
+    spelled `MARKER("ID")` whatever the module's binding; the others go."""
     tree = ast.parse(source) if isinstance(source, str) else copy.deepcopy(source)
     bindings = read_bindings(tree)
-    folded = _Folder(bindings, _world(world)).visit(tree)
+    folded = _Folder(bindings, _world(world), frozenset(markers)).visit(tree)
     return ast.fix_missing_locations(folded)
 
 
@@ -358,10 +371,13 @@ class ProjectedFunction:
         return ast.unparse(self.node).splitlines() + [f"# uses {line}" for line in self.borrowed]
 
 
-def projected_functions(source: str | ast.Module, world: WorldLike) -> dict[str, ProjectedFunction]:
+def projected_functions(
+    source: str | ast.Module, world: WorldLike, *, markers: Iterable[str] = ()
+) -> dict[str, ProjectedFunction]:
     """Every function that runs in a workflow in `world` (query handlers and
-    update validators excluded; reachability computed after folding)."""
-    tree = fold(source, world)
+    update validators excluded; reachability computed after folding).
+    `markers`: as for `fold`."""
+    tree = fold(source, world, markers=markers)
     code = find_workflow_code(tree)
     names = module_level_names(tree)
     projected: dict[str, ProjectedFunction] = {}
@@ -376,9 +392,14 @@ def projected_functions(source: str | ast.Module, world: WorldLike) -> dict[str,
     return projected
 
 
-def _projection(source: str | ast.Module, world: WorldLike) -> dict[str, tuple[str, list[str]]]:
+def _projection(
+    source: str | ast.Module, world: WorldLike, markers: Iterable[str] = ()
+) -> dict[str, tuple[str, list[str]]]:
     """Per function: the normalized form and the same as readable lines."""
-    return {name: (fn.normalized, fn.readable) for name, fn in projected_functions(source, world).items()}
+    return {
+        name: (fn.normalized, fn.readable)
+        for name, fn in projected_functions(source, world, markers=markers).items()
+    }
 
 
 def project(source: str | ast.Module, world: WorldLike) -> dict[str, str]:
@@ -396,12 +417,15 @@ def behaves_as(
     b_world: WorldLike,
     *,
     functions: Iterable[str] | None = None,
+    markers: Iterable[str] = (),
 ) -> list[str]:
     """Differences between `a` in `a_world` and `b` in `b_world`; empty when
     they behave alike. Compares `functions` when given, else every function
-    either side runs; a function on one side only is a difference."""
-    a = _projection(a_src, a_world)
-    b = _projection(b_src, b_world)
+    either side runs; a function on one side only is a difference.
+    `markers`: ids whose `deprecate_patch` statements count, by place."""
+    markers = frozenset(markers)
+    a = _projection(a_src, a_world, markers)
+    b = _projection(b_src, b_world, markers)
     names = sorted(set(functions) if functions is not None else set(a) | set(b))
     differences: list[str] = []
     for name in names:
@@ -451,4 +475,197 @@ def introduce_differences(base: str, edited: str, result: str, patch_id: str) ->
             found = behaves_as(result, world, base, world, functions=project(base, world))
             side = "base"
         differences += [f"in {world.describe()} vs {side}: {d}" for d in found]
+    return differences
+
+
+# -- deprecate and remove --------------------------------------------------------
+#
+# Where a `deprecate_patch` stands matters (TEMPORAL.md): the marker was
+# recorded where the first *executed* `patched(ID)` stood, and moving it across
+# a command breaks replay. So the retiring stages are compared with their
+# markers kept, by place: before a deprecate, a marker is put wherever a
+# `patched(ID)` is evaluated; after it, the `deprecate_patch(ID)` statements
+# must stand exactly there.
+
+MARKER = "__patch_marker__"
+
+
+def _marker(patch_id: str) -> ast.Expr:
+    call = ast.Call(func=ast.Name(MARKER, ast.Load()), args=[ast.Constant(patch_id)], keywords=[])
+    return ast.Expr(call)
+
+
+def marker_ids(source: str | ast.Module) -> list[str]:
+    """Ids of the `deprecate_patch("ID")` calls in a module, in order of first appearance."""
+    tree = ast.parse(source) if isinstance(source, str) else source
+    bindings = read_bindings(tree)
+    found: dict[str, tuple[int, int]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            patch_id = _patched_id(node, bindings, "deprecate_patch")
+            if patch_id is not None and patch_id not in found:
+                found[patch_id] = (node.lineno, node.col_offset)
+    return sorted(found, key=lambda i: found[i])
+
+
+class NoExactPlace(ValueError):
+    """A `patched(ID)` whose evaluation no statement boundary matches: the
+    oracle has no place to put its marker (a deprecate must refuse it)."""
+
+    def __init__(self, line: int, why: str):
+        self.line = line
+        super().__init__(f"line {line}: {why}")
+
+
+_BLOCK_FIELDS = ("body", "orelse", "finalbody")
+_DEFERRED = (ast.Lambda, ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp)
+
+
+class _SiteMarker:
+    """Puts `MARKER("ID")` statements where each `patched(ID)` of `ids` is
+    evaluated: before the statement whose own expressions hold it, or first
+    in the block of an `if`/`while` whose test is `y and patched(ID)` (the
+    call only runs, and the block only runs, when `y` holds)."""
+
+    def __init__(self, bindings: Bindings, ids: frozenset[str]):
+        self.bindings = bindings
+        self.ids = ids
+
+    def block(self, statements: list[ast.stmt]) -> list[ast.stmt]:
+        result: list[ast.stmt] = []
+        for stmt in statements:
+            before, first_in_body = self._sites(stmt)
+            result += [_marker(i) for i in dict.fromkeys(before)]
+            for name in _BLOCK_FIELDS:
+                inner = getattr(stmt, name, None)
+                if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                    setattr(stmt, name, self.block(inner))
+            for handler in getattr(stmt, "handlers", []) or []:
+                handler.body = self.block(handler.body)
+            for case in getattr(stmt, "cases", []) or []:
+                case.body = self.block(case.body)
+            if first_in_body:
+                stmt.body = [_marker(i) for i in dict.fromkeys(first_in_body)] + stmt.body
+            result.append(stmt)
+        return result
+
+    def _own_expressions(self, stmt: ast.stmt) -> list[ast.AST]:
+        parts: list[ast.AST] = []
+        for name, value in ast.iter_fields(stmt):
+            if name in _BLOCK_FIELDS or name in ("handlers", "cases"):
+                continue
+            if isinstance(value, list):
+                parts += [v for v in value if isinstance(v, ast.AST)]
+            elif isinstance(value, ast.AST):
+                parts.append(value)
+        return parts
+
+    def _site_id(self, node: ast.AST) -> str | None:
+        if not isinstance(node, ast.Call):
+            return None
+        patch_id = _patched_id(node, self.bindings)
+        return patch_id if patch_id in self.ids else None
+
+    def _sites(self, stmt: ast.stmt) -> tuple[list[str], list[str]]:
+        before: list[str] = []
+        first_in_body: list[str] = []
+        test = getattr(stmt, "test", None) if isinstance(stmt, (ast.If, ast.While)) else None
+        if (
+            isinstance(test, ast.BoolOp)
+            and isinstance(test.op, ast.And)
+            and self._site_id(test.values[-1]) is not None
+        ):
+            # `if y and patched(ID):` runs the call exactly when `y` holds,
+            # and then (the patch taken) the block: the marker opens the block.
+            first_in_body.append(self._site_id(test.values[-1]))  # type: ignore[arg-type]
+            for value in test.values[:-1]:
+                self._walk(value, False, before)
+            for part in self._own_expressions(stmt):
+                if part is not test:
+                    self._walk(part, False, before)
+            return before, first_in_body
+        for part in self._own_expressions(stmt):
+            self._walk(part, False, before)
+        return before, first_in_body
+
+    def _walk(self, node: ast.AST, conditional: bool, found: list[str]) -> None:
+        if isinstance(node, (ast.stmt, ast.excepthandler, ast.match_case)):
+            return  # statements of a nested def or class are placed on their own
+        patch_id = self._site_id(node)
+        if patch_id is not None:
+            if conditional:
+                raise NoExactPlace(node.lineno, f"patched({patch_id!r}) is evaluated only sometimes here")
+            found.append(patch_id)
+        if isinstance(node, _DEFERRED):
+            if any(self._site_id(n) is not None for n in ast.walk(node)):
+                raise NoExactPlace(node.lineno, "a patched() site in code that runs later (lambda, comprehension)")
+            return
+        if isinstance(node, ast.BoolOp):
+            self._walk(node.values[0], conditional, found)
+            for value in node.values[1:]:
+                self._walk(value, True, found)
+            return
+        if isinstance(node, ast.IfExp):
+            self._walk(node.test, conditional, found)
+            self._walk(node.body, True, found)
+            self._walk(node.orelse, True, found)
+            return
+        for child in ast.iter_child_nodes(node):
+            self._walk(child, conditional, found)
+
+
+def mark_sites(source: str | ast.Module, patch_ids: Iterable[str]) -> ast.Module:
+    """The module with `MARKER("ID")` wherever a `patched("ID")` of
+    `patch_ids` is evaluated (the calls themselves stay). Raises NoExactPlace
+    for a call that no statement boundary matches."""
+    tree = ast.parse(source) if isinstance(source, str) else copy.deepcopy(source)
+    marker = _SiteMarker(read_bindings(tree), frozenset(patch_ids))
+    # Function and class bodies are reached through their statements' `body`.
+    tree.body = marker.block(tree.body)
+    return ast.fix_missing_locations(tree)
+
+
+def retire_worlds(kept_ids: Iterable[str], retired_ids: Iterable[str] = ()) -> list[dict[str, bool]]:
+    """Every assignment of `kept_ids` (the rewrite keeps their structure, so
+    each combination counts), with each of `retired_ids` true."""
+    retired = list(dict.fromkeys(retired_ids))
+    kept = [i for i in dict.fromkeys(kept_ids) if i not in retired]
+    return [
+        {**dict(zip(kept, values)), **{i: True for i in retired}}
+        for values in itertools.product((False, True), repeat=len(kept))
+    ]
+
+
+def deprecate_differences(before: str, result: str, patch_ids_: Iterable[str]) -> list[str]:
+    """DESIGN.md's rule for deprecate: in every world of the other ids, the
+    result behaves as `before` with the deprecated ids true, and its
+    `deprecate_patch` statements (of any id) stand exactly where `before`
+    evaluated `patched(ID)` (or already had them)."""
+    retired = list(dict.fromkeys(patch_ids_))
+    try:
+        marked = mark_sites(before, retired)
+    except NoExactPlace as error:
+        return [f"no exact place for a deprecate_patch: {error}"]
+    others = [i for i in dict.fromkeys(patch_ids(before) + patch_ids(result)) if i not in retired]
+    markers = set(retired) | set(marker_ids(before)) | set(marker_ids(result))
+    differences: list[str] = []
+    for truth in retire_worlds(others, retired):
+        world = World(truth)
+        found = behaves_as(result, world, marked, world, markers=markers)
+        differences += [f"in {world.describe()}: {d}" for d in found]
+    return differences
+
+
+def remove_differences(before: str, result: str, patch_ids_: Iterable[str]) -> list[str]:
+    """DESIGN.md's rule for remove: in every world of the ids still patched,
+    the result behaves as `before`; the `deprecate_patch` statements of the
+    other ids keep their places."""
+    removed = set(patch_ids_)
+    ids = list(dict.fromkeys(patch_ids(before) + patch_ids(result)))
+    markers = (set(marker_ids(before)) | set(marker_ids(result))) - removed
+    differences: list[str] = []
+    for truth in retire_worlds(ids):
+        world = World(truth)
+        found = behaves_as(result, world, before, world, markers=markers)
+        differences += [f"in {world.describe()}: {d}" for d in found]
     return differences

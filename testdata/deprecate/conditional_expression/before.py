@@ -1,0 +1,29 @@
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from .activities import charge, ship
+
+TIMEOUT = timedelta(seconds=10)
+
+
+@workflow.defn
+class OrderWorkflow:
+    """Charges and ships one order.
+
+    Versioning History:
+    - 2026-11-21 introduced add-fraud-check-v1: run
+    """
+
+    @workflow.run
+    async def run(self, order_id: str) -> str:
+        queue = "warehouse" if workflow.patched("add-fraud-check-v1") else "legacy"
+        await workflow.execute_activity(charge, order_id, start_to_close_timeout=TIMEOUT)
+        await workflow.execute_activity(
+            ship,
+            order_id,
+            start_to_close_timeout=timedelta(minutes=5) if workflow.patched("add-fraud-check-v1") else TIMEOUT,
+            task_queue=queue,
+        )
+        return "shipped"

@@ -1,0 +1,21 @@
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from .activities import charge, check_fraud, ship
+
+TIMEOUT = timedelta(seconds=10)
+
+
+@workflow.defn
+class OrderWorkflow:
+    """Charges and ships one order."""
+
+    @workflow.run
+    async def run(self, order_id: str) -> str:
+        if workflow.patched("add-fraud-check-v1"):
+            await workflow.execute_activity(check_fraud, order_id, start_to_close_timeout=TIMEOUT)
+        await workflow.execute_activity(charge, order_id, start_to_close_timeout=TIMEOUT)
+        await workflow.execute_activity(ship, order_id, start_to_close_timeout=TIMEOUT)
+        return "shipped"

@@ -1,0 +1,32 @@
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from .activities import charge, check_fraud, ship, ship_v0
+
+TIMEOUT = timedelta(seconds=10)
+
+
+@workflow.defn
+class OrderWorkflow:
+    """Charges and ships one order.
+
+    Versioning History:
+    - 2026-11-21 introduced add-fraud-check-v1: run
+    - 2026-12-01 introduced ship-from-warehouse-v2: run
+    - 2026-12-02 introduced gift-wrap-v1: run
+    """
+
+    @workflow.run
+    async def run(self, order_id: str, gift: bool) -> str:
+        if workflow.patched("add-fraud-check-v1"):
+            await workflow.execute_activity(check_fraud, order_id, start_to_close_timeout=TIMEOUT)
+        await workflow.execute_activity(charge, order_id, start_to_close_timeout=TIMEOUT)
+        if workflow.patched("gift-wrap-v1"):
+            order_id = f"{order_id}:gift" if gift else order_id
+        if workflow.patched("ship-from-warehouse-v2"):
+            await workflow.execute_activity(ship, order_id, start_to_close_timeout=TIMEOUT, task_queue="warehouse")
+        else:
+            await workflow.execute_activity(ship_v0, order_id, start_to_close_timeout=TIMEOUT)
+        return "shipped"

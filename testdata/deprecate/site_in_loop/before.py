@@ -1,0 +1,28 @@
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from .activities import charge, check_fraud, ship, ship_v0
+
+TIMEOUT = timedelta(seconds=10)
+
+
+@workflow.defn
+class OrderWorkflow:
+    """Charges and ships a batch of orders.
+
+    Versioning History:
+    - 2026-11-21 introduced add-fraud-check-v1: run
+    """
+
+    @workflow.run
+    async def run(self, order_ids: list[str]) -> str:
+        for order_id in order_ids:
+            await workflow.execute_activity(charge, order_id, start_to_close_timeout=TIMEOUT)
+            if workflow.patched("add-fraud-check-v1"):
+                await workflow.execute_activity(check_fraud, order_id, start_to_close_timeout=TIMEOUT)
+                await workflow.execute_activity(ship, order_id, start_to_close_timeout=TIMEOUT)
+            else:
+                await workflow.execute_activity(ship_v0, order_id, start_to_close_timeout=TIMEOUT)
+        return "shipped"
