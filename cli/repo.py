@@ -168,18 +168,18 @@ def known_uses(repo: git.Repo, patch_id: str, base_rev: str | None = None,
     return uses
 
 
-def pathspecs(repo: git.Repo, start: str | os.PathLike[str], paths: list[str] | None) -> tuple[list[str], set[str]]:
-    """Git pathspecs for the .py files to search, and the given files.
+def pathspecs(repo: git.Repo, start: str | os.PathLike[str], paths: list[str] | None) -> list[str]:
+    """Git pathspecs for the .py files to search.
 
-    No `paths`: every `*.py`. Otherwise each given folder or file (relative
-    to `start`), taken literally; an error when one does not exist, lies
-    outside the repository, or is a file git does not track.
+    No `paths`: every `*.py`. Otherwise each given folder or .py file
+    (relative to `start`), taken literally; an error when one does not
+    exist, lies outside the repository, or is a file git does not track or
+    not a .py file.
     """
     if not paths:
-        return ["*.py"], set()
+        return ["*.py"]
     root = root_of(repo)
     specs: list[str] = []
-    given_files: set[str] = set()
     for given in paths:
         rel = relative_path(repo, start, given)
         full = root / rel
@@ -187,16 +187,17 @@ def pathspecs(repo: git.Repo, start: str | os.PathLike[str], paths: list[str] | 
             raise PatchmodError(f"{given}: no such file or directory")
         spec = "." if rel == "." else f":(literal){rel}"
         if full.is_file():
+            if not rel.endswith(".py"):
+                raise PatchmodError(f"{given}: not a Python file (.py)")
             if not repo.git.ls_files("-z", "--", spec):
                 raise PatchmodError(f"{given}: not tracked by git (only tracked files are rewritten)")
-            given_files.add(rel)
         specs.append(spec)
-    return specs, given_files
+    return specs
 
 
-def files_mentioning(repo: git.Repo, texts: list[str], specs: list[str], given_files: set[str] = frozenset()) -> list[str]:
-    """Tracked files (working-tree content) under `specs` that contain any of
-    `texts` literally: the .py ones and any of `given_files`, sorted.
+def files_mentioning(repo: git.Repo, texts: list[str], specs: list[str]) -> list[str]:
+    """Tracked .py files (working-tree content) under `specs` that contain
+    any of `texts` literally, sorted.
 
     The cheap text prefilter: one `git grep -l` instead of reading every file.
     """
@@ -210,7 +211,7 @@ def files_mentioning(repo: git.Repo, texts: list[str], specs: list[str], given_f
             return []
         raise PatchmodError(f"git grep failed: {exc.stderr.strip() or exc}") from None
     found = (p for p in out.decode("utf-8", errors="surrogateescape").split("\0") if p)
-    return sorted({p for p in found if p.endswith(".py") or p in given_files})
+    return sorted({p for p in found if p.endswith(".py")})
 
 
 def uncommitted_paths(repo: git.Repo) -> set[str]:

@@ -228,10 +228,10 @@ def retire(
     repo = repo_mod.open_repo(start)
     root = repo_mod.root_of(repo)
     repo_mod.resolve_commit(repo, "HEAD")  # the rewrite is committed on top of it
-    specs, given_files = repo_mod.pathspecs(repo, start, list(paths) if paths else None)
+    specs = repo_mod.pathspecs(repo, start, list(paths) if paths else None)
     report = RetireReport(command=command, patch_ids=ids)
 
-    candidates = repo_mod.files_mentioning(repo, ids, specs, given_files)
+    candidates = repo_mod.files_mentioning(repo, ids, specs)
     where = f" under {', '.join(paths)}" if paths else ""
     if not candidates:
         report.nothing_to_do = True
