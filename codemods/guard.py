@@ -203,7 +203,7 @@ def _key(node: ast.AST) -> str:
     return ast.dump(node)
 
 
-def _short(node: ast.AST, limit: int = 70) -> str:
+def _short(node: ast.AST, limit: int = 100) -> str:
     text = ast.unparse(node).splitlines()[0]
     if isinstance(node, ast.stmt) and hasattr(node, "body") and not text.endswith(":"):
         text += ":"

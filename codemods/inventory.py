@@ -380,7 +380,7 @@ class PatchStatus:
     dates: dict[str, datetime.date | None]  # introduced/deprecated/removed
     sources: dict[str, str | None]  # where each date comes from: changelog, git trailer, git history
     sites: list[FileSite]
-    workflows: list[str]  # "file:Class"
+    workflows: list[str]  # "file:Class": classes that run a site or name the id in their changelog
     age_days: int | None  # since introduced
     stage_age_days: int | None  # since the current stage began
 
@@ -480,7 +480,8 @@ def summarize(
         current = {"active": "introduced", "deprecated": "deprecated", "removed": "removed"}[stage]
         since = dates[current]
         age = (today - dates["introduced"]).days if dates["introduced"] else None
-        workflows = list(dict.fromkeys(f"{s.file}:{w}" for s in id_sites for w in s.site.workflows))
+        workflows = list(dict.fromkeys([*(f"{s.file}:{w}" for s in id_sites for w in s.site.workflows),
+                                        *(f"{path}:{e.class_name}" for path, e in id_entries)]))
         patches.append(PatchStatus(patch_id, stage, dates, sources, id_sites, workflows, age,
                                    (today - since).days if since else None))
 
