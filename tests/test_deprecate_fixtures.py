@@ -43,6 +43,14 @@ KNOWN_BUGS: dict[str, str] = {
     "comment_ending_kept_branch": (
         "a comment at the end of the kept branch (the block's footer) is dropped with the `if`"
     ),
+    "condition_or_patched_refused": (
+        "`if y or patched(ID):` is rewritten as deprecate_patch + the block, though patched() only "
+        "ran when `y` was false: replay breaks (measured, README); no exact rewrite, so refuse"
+    ),
+    "nested_ids_deprecated_together": (
+        "changelog lines follow the order sites are left (inner `if` first), not the order of the "
+        "ids' first sites in the file"
+    ),
     "imports_passed_through_block_emptied": (
         "an imports_passed_through() block emptied by the import removal gets `pass` instead of going"
     ),
