@@ -31,6 +31,11 @@ result must match the edited module function for function; in the worlds
 where it is false the result must match the base on the base's functions, so
 that what the edit added (a new handler, a helper only the new branch calls)
 is compared only where the new id is true.
+
+For deprecate and remove the `deprecate_patch` statements count too, by
+place (`markers=`): `mark_sites` puts a marker wherever a `patched(ID)` is
+evaluated, and `deprecate_differences` / `remove_differences` check the
+rewrite against it in every world of the other ids.
 """
 
 from __future__ import annotations

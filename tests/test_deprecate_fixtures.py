@@ -220,3 +220,48 @@ def test_expected_fixture_keeps_the_rule(case: Path) -> None:
 def test_nothing_fixture_has_no_site(case: Path) -> None:
     before = _read(case, "before.py")
     assert not set(_ids(case)) & set(projection.patch_ids(before))
+
+
+# -- the oracle's placement rule, on the smallest modules ----------------------
+
+
+def _module(body: str) -> str:
+    lines = "\n".join("        " + line for line in body.strip().splitlines())
+    return (
+        "from temporalio import workflow\n\n\n@workflow.defn\nclass Flow:\n"
+        f"    @workflow.run\n    async def run(self, y) -> None:\n{lines}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "before, result",
+    [
+        ('if workflow.patched("p"):\n    await a()', 'workflow.deprecate_patch("p")\nawait a()'),
+        ('x = 1 if workflow.patched("p") else 2', 'workflow.deprecate_patch("p")\nx = 1'),
+        ('if y and workflow.patched("p"):\n    await a()', 'if y:\n    workflow.deprecate_patch("p")\n    await a()'),
+        (
+            'if y:\n    await b()\nelif workflow.patched("p"):\n    await a()',
+            'if y:\n    await b()\nelse:\n    workflow.deprecate_patch("p")\n    await a()',
+        ),
+    ],
+)
+def test_oracle_accepts_the_marker_where_the_call_ran(before: str, result: str) -> None:
+    assert not projection.deprecate_differences(_module(before), _module(result), ["p"])
+
+
+@pytest.mark.parametrize(
+    "before, result",
+    [
+        # moved across a command
+        ('await b()\nif workflow.patched("p"):\n    await a()', 'await b()\nawait a()\nworkflow.deprecate_patch("p")'),
+        ('await b()\nif workflow.patched("p"):\n    await a()', 'workflow.deprecate_patch("p")\nawait b()\nawait a()'),
+        # put where the call did not always run
+        ('if y and workflow.patched("p"):\n    await a()', 'workflow.deprecate_patch("p")\nif y:\n    await a()'),
+        ('if y or workflow.patched("p"):\n    await a()', 'workflow.deprecate_patch("p")\nawait a()'),
+        ('await workflow.wait_condition(lambda: workflow.patched("p"))', 'workflow.deprecate_patch("p")\nawait workflow.wait_condition(lambda: True)'),
+        # forgotten
+        ('if workflow.patched("p"):\n    await a()', "await a()"),
+    ],
+)
+def test_oracle_rejects_a_misplaced_marker(before: str, result: str) -> None:
+    assert projection.deprecate_differences(_module(before), _module(result), ["p"])
