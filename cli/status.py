@@ -92,7 +92,8 @@ def status(repo_path: str | os.PathLike[str], paths: list[str] | None = None, *,
         modules[path] = inv.inventory(text, max_active_patches=config.max_active_patches)
 
     commits = []
-    for c in repo_mod.patch_commits(repo, specs):
+    log_specs = specs if paths else None  # no PATH: every commit, whatever it touched
+    for c in repo_mod.patch_commits(repo, log_specs):
         try:
             commits.append(inv.CommitRecord(c.sha, datetime.date.fromisoformat(c.date), c.patch_ids, c.stage))
         except ValueError:
@@ -107,7 +108,7 @@ def status(repo_path: str | os.PathLike[str], paths: list[str] | None = None, *,
     if undated:
         first_seen = {}
         for patch_id in undated[:MAX_HISTORY_LOOKUPS]:
-            found = repo_mod.first_added(repo, patch_id, specs)
+            found = repo_mod.first_added(repo, patch_id, log_specs)
             if found:
                 first_seen[patch_id] = datetime.date.fromisoformat(found)
         if first_seen:
