@@ -217,7 +217,9 @@ def files_mentioning(repo: git.Repo, texts: list[str], specs: list[str]) -> list
 def uncommitted_paths(repo: git.Repo) -> set[str]:
     """Tracked paths whose index or working tree differs from HEAD (staged,
     unstaged, deleted, renamed, unmerged), repository-relative."""
+    # No optional locks: a dry run must not even refresh the index.
     out = repo.git.status("--porcelain=v1", "-z", "--untracked-files=no", "--no-renames",
+                          env={"GIT_OPTIONAL_LOCKS": "0"},
                           strip_newline_in_stdout=False, stdout_as_string=False)
     entries = out.decode("utf-8", errors="surrogateescape").split("\0")
     dirty: set[str] = set()

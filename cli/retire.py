@@ -322,10 +322,10 @@ def _commit_body(command: str, sites: list[dict]) -> str:
     for s in sites:
         by_id.setdefault(s["patch_id"], []).append(s)
     if command == "deprecate":
-        head = ("Replace workflow.patched(ID) with workflow.deprecate_patch(ID) in place "
-                "and keep only the patched code:")
+        head = ("Turn workflow.patched(ID) into workflow.deprecate_patch(ID) in place,\n"
+                "keeping only the code that runs with the patch:")
     else:
-        head = "Remove the workflow.deprecate_patch(ID) calls:"
+        head = "Drop the workflow.deprecate_patch(ID) calls:"
     parts = [head]
     for patch_id, group in by_id.items():
         parts.append(f"{patch_id}:\n" + "\n".join(f"  {line}" for line in site_lines(group)))

@@ -28,7 +28,7 @@ def progress_bar(command: str, stream=None) -> Callable[[int], object]:
     def factory(total: int):
         if total <= MANY_FILES or not stream.isatty():
             return nullcontext(_NoBar())
-        return click.progressbar(length=total, label=f"{command}: rewriting {total} files",
+        return click.progressbar(length=total, label=f"{command}: {total} files",
                                  file=stream, show_pos=True)
 
     return factory
