@@ -648,12 +648,12 @@ def test_make_demo_script_runs(tmp_path: Path) -> None:
     assert "Patch-Stage: introduced" in done.stdout
     # The rest of the lifecycle: remove refused too early, deprecate, remove,
     # and the retired id refused by introduce.
-    assert "workflows/order.py:49: patched('add-fraud-check-v1') is still here" in done.stdout
+    assert "workflows/order.py:49: patched('add-fraud-check-v1') is still here" in done.stderr
     assert '+        workflow.deprecate_patch("add-fraud-check-v1")' in done.stdout
     assert "Patch-Stage: deprecated" in done.stdout
     assert '-        workflow.deprecate_patch("add-fraud-check-v1")' in done.stdout
     assert "Patch-Stage: removed" in done.stdout
-    assert "is in its Patch-Id trailer; an id is used once, ever" in done.stdout
+    assert "is in its Patch-Id trailer; an id is used once, ever" in done.stderr
     assert list(tmp_path.iterdir()) == []  # the demo cleans up after itself
 
 
