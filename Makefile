@@ -1,5 +1,5 @@
-# patchmod: `make test` runs the test suite, `make demo` shows introduce on a
-# sample repository. Both set up .venv first (created if missing).
+# patchmod: `make test` runs the test suite, `make demo` shows a patch's whole
+# life (introduce, deprecate, remove) on a sample repository. Both set up .venv first (created if missing).
 
 PYTHON ?= python3
 VENV   := .venv
