@@ -63,16 +63,33 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 'es' if word.endswith(('s', 'ch', 'sh', 'x')) else 's'}"
 
 
+def _read_module(task: tuple[str, str, int]):
+    """One file's inventory (in a worker process when there are many)."""
+    from patchmod.cli import files  # noqa: PLC0415
+    from patchmod.cli.errors import PatchmodError  # noqa: PLC0415
+    from patchmod.codemods import inventory as inv  # noqa: PLC0415
+
+    root, path, limit = task
+    try:
+        text = files.read_text(os.path.join(root, path), path)
+    except PatchmodError as exc:
+        return inv.ModuleInventory(problems=[inv.Problem(None, inv.UNREADABLE, exc.lines[0].split(": ", 1)[-1])])
+    return inv.inventory(text, max_active_patches=limit)
+
+
 def status(repo_path: str | os.PathLike[str], paths: list[str] | None = None, *,
-           today: datetime.date | None = None) -> StatusReport:
+           today: datetime.date | None = None, jobs: int | None = None) -> StatusReport:
     """Every patch id in the repository's tracked Python files (or under
     `paths`), with what git's `Patch-Id`/`Patch-Stage` trailers add.
 
     Raises `PatchmodError` for bad input (not a repository, a missing path);
-    problems in the code are part of the report, not errors."""
-    from patchmod.cli import files, repo as repo_mod  # noqa: PLC0415 - GitPython is heavy
+    problems in the code are part of the report, not errors. `jobs` caps the
+    worker processes that read many files (1: none)."""
+    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+
+    from patchmod.cli import repo as repo_mod  # noqa: PLC0415 - GitPython is heavy
     from patchmod.cli.config import load_config  # noqa: PLC0415
-    from patchmod.cli.errors import PatchmodError  # noqa: PLC0415
+    from patchmod.cli.retire import worker_count  # noqa: PLC0415
     from patchmod.codemods import inventory as inv  # noqa: PLC0415
 
     start = os.fspath(repo_path)
@@ -82,14 +99,15 @@ def status(repo_path: str | os.PathLike[str], paths: list[str] | None = None, *,
     today = today or datetime.date.today()
     specs = repo_mod.pathspecs(repo, start, paths)
 
-    modules: dict[str, inv.ModuleInventory] = {}
-    for path in repo_mod.files_mentioning(repo, _SEARCH_WORDS, specs):
-        try:
-            text = files.read_text(root / path, path)
-        except PatchmodError as exc:
-            modules[path] = inv.ModuleInventory(problems=[inv.Problem(None, inv.UNREADABLE, exc.lines[0].split(": ", 1)[-1])])
-            continue
-        modules[path] = inv.inventory(text, max_active_patches=config.max_active_patches)
+    candidates = repo_mod.files_mentioning(repo, _SEARCH_WORDS, specs)
+    tasks = [(os.fspath(root), path, config.max_active_patches) for path in candidates]
+    workers = worker_count(len(tasks), jobs)
+    if workers <= 1:
+        modules = dict(zip(candidates, map(_read_module, tasks)))
+    else:
+        chunk = max(1, min(64, len(tasks) // (workers * 4)))
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            modules = dict(zip(candidates, pool.map(_read_module, tasks, chunksize=chunk)))
 
     commits = []
     log_specs = specs if paths else None  # no PATH: every commit, whatever it touched
@@ -199,8 +217,11 @@ def render(report: StatusReport) -> list[str]:
 @click.command(name="status", short_help="List every patch: stage, sites, dates, age, problems.")
 @click.argument("paths", nargs=-1, metavar="[PATH]...")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object for bots.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Read files in at most N processes (1: no worker processes). "
+                   "Default: every core when more than 8 files hold patches.")
 @click.pass_context
-def status_command(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
+def status_command(ctx: click.Context, paths: tuple[str, ...], as_json: bool, jobs: int | None) -> None:
     """List every patch id in the repository's tracked Python files (or
     under each PATH): its stage (active, deprecated, removed), each site
     (file:line, class, method), the date of each stage (from the Versioning
@@ -214,7 +235,7 @@ def status_command(ctx: click.Context, paths: tuple[str, ...], as_json: bool) ->
     from patchmod.cli.errors import PatchmodError  # noqa: PLC0415
 
     try:
-        report = status(ctx.obj["directory"], list(paths) or None)
+        report = status(ctx.obj["directory"], list(paths) or None, jobs=jobs)
     except PatchmodError as exc:
         for line in exc.lines:
             echo_err(line)

@@ -25,6 +25,7 @@ A cheap text test comes first: a module that never says `patched`,
 from __future__ import annotations
 
 import ast
+import bisect
 import datetime
 import re
 from dataclasses import dataclass, field
@@ -132,48 +133,76 @@ def _literal_id(call: ast.Call) -> str | None:
     return None
 
 
-class _SiteFinder(ast.NodeVisitor):
-    """Calls of `patched`/`deprecate_patch` with their class, method and loop."""
+_Found = tuple  # (patch_id, stage, line, class_name, method, in_loop)
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
-    def __init__(self, bindings: Bindings):
-        self.bindings = bindings
-        self.class_name: str | None = None
-        self.method: str | None = None
-        self.loops = 0
-        self.found: list[tuple[str, SiteStage, int, str | None, str | None, bool]] = []
 
-    def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        outer = (self.class_name, self.method, self.loops)
-        if self.method is None:
-            self.class_name = node.name
-        self.generic_visit(node)
-        self.class_name, self.method, self.loops = outer
+def _candidate_lines(text: str, bindings: Bindings) -> list[int]:
+    """Lines that can hold a site: they name `patched`/`deprecate_patch`
+    (or a local alias of them). Only what spans them is walked."""
+    names = {"patched", "deprecate_patch"} | {n for n, m in bindings.members.items() if m in _MEMBERS}
+    pattern = re.compile("|".join(sorted(map(re.escape, names))))
+    return [n for n, line in enumerate(text.splitlines(), 1) if pattern.search(line)]
 
-    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
-        outer = (self.method, self.loops)
-        if self.method is None and not isinstance(node, ast.Lambda):
-            self.method = node.name
-        self.loops = 0  # a function defined in a loop runs when it is called
-        self.generic_visit(node)
-        self.method, self.loops = outer
 
-    visit_FunctionDef = visit_AsyncFunctionDef = visit_Lambda = _function
+def _scan(tree: ast.Module, bindings: Bindings, lines: list[int]) -> tuple[list[_Found], list[Chain]]:
+    """Sites with their class, method and loop, and the `if/elif` chains of
+    `patched()` tests, walking only the nodes that span a candidate line."""
+    found: list[_Found] = []
+    chains: list[Chain] = []
+    in_chain: set[int] = set()
 
-    def _loop(self, node: ast.AST) -> None:
-        self.loops += 1
-        self.generic_visit(node)
-        self.loops -= 1
+    def spans(node: ast.AST) -> bool:
+        low = getattr(node, "lineno", None)
+        if low is None:
+            return True
+        i = bisect.bisect_left(lines, low)
+        return i < len(lines) and lines[i] <= (getattr(node, "end_lineno", None) or low)
 
-    visit_For = visit_AsyncFor = visit_While = _loop
-    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _loop
+    def tested(node: ast.AST) -> tuple[str, int] | None:
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Call) and bindings.member(node.test.func) == "patched":
+            patch_id = _literal_id(node.test)
+            return None if patch_id is None else (patch_id, node.test.lineno)
+        return None
 
-    def visit_Call(self, node: ast.Call) -> None:
-        member = self.bindings.member(node.func)
-        patch_id = _literal_id(node) if member in _MEMBERS else None
-        if patch_id is not None:
-            stage: SiteStage = _MEMBERS[member]  # type: ignore[assignment, index]
-            self.found.append((patch_id, stage, node.lineno, self.class_name, self.method, self.loops > 0))
-        self.generic_visit(node)
+    stack: list[tuple[ast.AST, str | None, str | None, bool]] = [(tree, None, None, False)]
+    while stack:
+        node, class_name, method, loop = stack.pop()
+        if isinstance(node, ast.ClassDef) and method is None:
+            class_name = node.name
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            if method is None and not isinstance(node, ast.Lambda):
+                method = node.name
+            loop = False  # a function defined in a loop runs when it is called
+        elif isinstance(node, ast.Call):
+            member = bindings.member(node.func)
+            patch_id = _literal_id(node) if member in _MEMBERS else None
+            if patch_id is not None:
+                found.append((patch_id, _MEMBERS[member], node.lineno, class_name, method, loop))  # type: ignore[index]
+        elif isinstance(node, ast.If) and id(node) not in in_chain and tested(node) is not None:
+            tests = []
+            current: ast.AST | None = node
+            while current is not None and (test := tested(current)) is not None:
+                in_chain.add(id(current))
+                tests.append(test)
+                orelse = current.orelse  # type: ignore[attr-defined]
+                current = orelse[0] if len(orelse) == 1 else None
+            if len(tests) > 1:
+                chains.append(Chain(tuple(tests)))
+        if isinstance(node, _LOOPS):
+            looped = {id(n) for n in node.body} | ({id(node.test)} if isinstance(node, ast.While) else set())
+        elif isinstance(node, _COMPREHENSIONS):
+            looped = None  # every part
+        else:
+            looped = set()
+        for child in ast.iter_child_nodes(node):
+            if spans(child):
+                child_loop = loop or looped is None or id(child) in looped  # type: ignore[operator]
+                stack.append((child, class_name, method, child_loop))
+    found.sort(key=lambda f: f[2])
+    chains.sort(key=lambda c: c.tests[0][1])
+    return found, chains
 
 
 def _strip_quotes(line: str) -> str:
@@ -199,30 +228,6 @@ def _changelog(cls: ast.ClassDef, lines: list[str]) -> list[ChangelogEntry]:
             date = None
         entries.append(ChangelogEntry(cls.name, match["id"], match["stage"], date, number, match["where"]))
     return entries
-
-
-def _chains(tree: ast.Module, bindings: Bindings) -> list[Chain]:
-    def tested(node: ast.stmt) -> tuple[str, int] | None:
-        if isinstance(node, ast.If) and isinstance(node.test, ast.Call) and bindings.member(node.test.func) == "patched":
-            patch_id = _literal_id(node.test)
-            return None if patch_id is None else (patch_id, node.test.lineno)
-        return None
-
-    seen: set[int] = set()
-    chains = []
-    for node in ast.walk(tree):
-        if id(node) in seen or not isinstance(node, ast.If) or tested(node) is None:
-            continue
-        tests = []
-        current: ast.stmt | None = node
-        while current is not None and (test := tested(current)) is not None:
-            seen.add(id(current))
-            tests.append(test)
-            assert isinstance(current, ast.If)
-            current = current.orelse[0] if len(current.orelse) == 1 else None
-        if len(tests) > 1:
-            chains.append(Chain(tuple(tests)))
-    return chains
 
 
 def _version(patch_id: str) -> tuple[str, int] | None:
@@ -293,9 +298,8 @@ def inventory(source: str, *, max_active_patches: int = 3) -> ModuleInventory:
     code = find_workflow_code(tree)
     lines = text.splitlines()
 
-    finder = _SiteFinder(code.bindings)
-    finder.visit(tree)
-    for patch_id, stage, line, class_name, method, in_loop in finder.found:
+    found, result.chains = _scan(tree, code.bindings, _candidate_lines(text, code.bindings))
+    for patch_id, stage, line, class_name, method, in_loop in found:
         qualname = f"{class_name}.{method}" if class_name and method else method
         fn = code.functions.get(qualname or "")
         if fn is not None:
@@ -348,7 +352,6 @@ def inventory(source: str, *, max_active_patches: int = 3) -> ModuleInventory:
                 f"{call}({site.patch_id!r}) in {site.method}(), which a query handler or update "
                 "validator runs: it fails there at run time (read-only)"), site.patch_id))
 
-    result.chains = _chains(tree, code.bindings)
     result.problems.extend(chain_problems(result.chains, _introduced_dates(result.entries)))
     result.problems.sort(key=lambda p: (p.line or 0, p.kind))
     return result

@@ -568,3 +568,48 @@ def test_not_a_repository_exits_2(tmp_path):
     assert result.exit_code == 2
     assert "not a git repository" in result.stderr
     assert json.loads(result.stdout)["errors"]
+
+
+def test_many_files_read_in_worker_processes_give_the_same_report(tmp_path):
+    files = {f"wf_{n}.py": ORDERS.replace("OrderWorkflow", f"Order{n}Workflow") for n in range(12)}
+    repo = make_repo(tmp_path / "repo", files)
+    parallel = status(repo, today=TODAY)  # more than 8 files: worker processes
+    serial = status(repo, today=TODAY, jobs=1)
+    assert parallel.as_dict() == serial.as_dict()
+    assert parallel["files_scanned"] == 12
+    result = run(repo, "status", "-j", "2", "--json")
+    assert result.exit_code == 0, result.output
+    shown = [(p["patch_id"], p["stage"], p["sites"]) for p in json.loads(result.stdout)["patches"]]
+    assert shown == [(p["patch_id"], p["stage"], p["sites"]) for p in serial["patches"]]
+
+
+def test_sites_in_comprehensions_while_tests_and_aliases(tmp_path):
+    from patchmod.codemods.inventory import inventory
+
+    source = '''\
+from temporalio import workflow
+from temporalio.workflow import patched as p
+
+
+@workflow.defn
+class A:
+    @workflow.run
+    async def run(self) -> None:
+        xs = [p("comp-v1") for _ in range(3)]
+        while workflow.patched("wait-v1"):
+            await workflow.sleep(1)
+        for _ in range(3):
+            pass
+        else:
+            p("after-loop-v1")
+        def later():
+            return p("nested-v1")
+        for _ in range(2):
+            async def inner():
+                return p("def-in-loop-v1")
+'''
+    module = inventory(source)
+    sites = {(s.patch_id, s.line, s.method, s.in_loop) for s in module.sites}
+    assert sites == {("comp-v1", 9, "run", True), ("wait-v1", 10, "run", True),
+                     ("after-loop-v1", 15, "run", False), ("nested-v1", 17, "run", False),
+                     ("def-in-loop-v1", 20, "run", False)}
