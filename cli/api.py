@@ -26,7 +26,11 @@ from patchmod.cli.output import JsonReport, finding_line, qualified_name, unifie
 from patchmod.cli.retire import ProgressFactory, RetireReport, retire
 from patchmod.codemods import patch_ids
 
-__all__ = ["introduce", "deprecate", "remove", "IntroduceReport", "RetireReport", "PatchmodError"]
+from patchmod.cli.check import CheckReport, check  # noqa: E402 - light: they import git when called
+from patchmod.cli.status import StatusReport, status  # noqa: E402
+
+__all__ = ["introduce", "deprecate", "remove", "status", "check", "IntroduceReport", "RetireReport",
+           "StatusReport", "CheckReport", "PatchmodError"]
 
 
 @dataclass
