@@ -26,8 +26,8 @@ from patchmod.cli.output import JsonReport, finding_line, qualified_name, unifie
 from patchmod.cli.retire import ProgressFactory, RetireReport, retire
 from patchmod.codemods import patch_ids
 
-from patchmod.cli.check import CheckReport, check  # noqa: E402 - light: they import git when called
-from patchmod.cli.status import StatusReport, status  # noqa: E402
+from patchmod.cli.check import CheckReport, check
+from patchmod.cli.status import StatusReport, status
 
 __all__ = ["introduce", "deprecate", "remove", "status", "check", "IntroduceReport", "RetireReport",
            "StatusReport", "CheckReport", "PatchmodError"]
