@@ -12,6 +12,7 @@ from patchmod.cli.deprecate import deprecate
 from patchmod.cli.introduce import introduce
 from patchmod.cli.remove import remove
 from patchmod.cli.status import status_command
+from patchmod.cli.verify import verify
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,6 +33,7 @@ main.add_command(deprecate)
 main.add_command(remove)
 main.add_command(status_command)
 main.add_command(check_command)
+main.add_command(verify)
 
 
 if __name__ == "__main__":  # pragma: no cover

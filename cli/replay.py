@@ -212,6 +212,46 @@ def event_of_failure(events: list, task: int, message: str) -> int | None:
 # --- importing the workflow code ------------------------------------------------
 
 
+def install_fresh_source_loader(roots: list[str]) -> None:
+    """Import modules found under `roots` from their source, never from a
+    `.pyc`, and write no bytecode.
+
+    A `.pyc` is trusted when the source's mtime (in whole seconds) and size
+    match: a file rewritten within the same second at the same size would
+    run the old code (TEMPORAL.md). Only the user's folders are affected;
+    installed packages (site-packages, even inside the repository) keep
+    their bytecode, which is what keeps start-up fast.
+    """
+    import importlib.machinery as machinery
+    import os
+
+    sys.dont_write_bytecode = True
+    real_roots = [os.path.realpath(r) for r in roots]
+
+    class SourceOnlyLoader(machinery.SourceFileLoader):
+        def get_code(self, fullname):  # noqa: ANN001
+            source = self.get_data(self.path)
+            return self.source_to_code(source, self.path)
+
+    loaders = [
+        (machinery.ExtensionFileLoader, machinery.EXTENSION_SUFFIXES),
+        (SourceOnlyLoader, machinery.SOURCE_SUFFIXES),
+    ]
+
+    def hook(path: str):
+        real = os.path.realpath(path or ".")
+        parts = real.split(os.sep)
+        if "site-packages" in parts or "dist-packages" in parts or not os.path.isdir(real):
+            raise ImportError("not a workflow code folder")
+        if not any(real == r or real.startswith(r + os.sep) for r in real_roots):
+            raise ImportError("not a workflow code folder")
+        return machinery.FileFinder(path, *loaders)
+
+    sys.path_hooks.insert(0, hook)
+    sys.path_importer_cache.clear()
+
+
+
 def _definition(cls: type):
     defn = getattr(cls, "__temporal_workflow_definition", None)
     if defn is not None and getattr(defn, "cls", None) is cls:
@@ -362,6 +402,7 @@ async def replay_spec(spec: dict, emit) -> None:
     for entry in reversed(spec.get("sys_path", [])):
         if entry not in sys.path:
             sys.path.insert(0, entry)
+    install_fresh_source_loader(spec.get("sys_path", []))
     importlib.invalidate_caches()
 
     records, by_type, dynamic = import_targets(spec.get("targets", []))
