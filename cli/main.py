@@ -12,6 +12,8 @@ from patchmod.cli.deprecate import deprecate
 from patchmod.cli.introduce import introduce
 from patchmod.cli.remove import remove
 from patchmod.cli.status import status_command
+from patchmod.cli.histories import histories
+from patchmod.cli.ready import ready
 from patchmod.cli.verify import verify
 
 
@@ -34,6 +36,8 @@ main.add_command(remove)
 main.add_command(status_command)
 main.add_command(check_command)
 main.add_command(verify)
+main.add_command(histories)
+main.add_command(ready)
 
 
 if __name__ == "__main__":  # pragma: no cover
