@@ -30,7 +30,8 @@ from .patch_sites import Spelling, might_hold
 from .retire import RetireResult, SiteChange, add_history, checked, fill_empty_blocks, owners_of, remove_imports_of
 from .workflow_code import find_workflow_code
 
-_DEFERRED = (cst.Lambda, cst.GeneratorExp, cst.FunctionDef)
+# Code that runs later, or any number of times, not where the statement stands.
+_DEFERRED = (cst.Lambda, cst.GeneratorExp, cst.ListComp, cst.SetComp, cst.DictComp, cst.FunctionDef)
 
 
 class _Fold(cst.CSTTransformer):
@@ -95,6 +96,25 @@ class _Fold(cst.CSTTransformer):
         return kept
 
 
+def _statements_of(suite: cst.BaseSuite) -> tuple[list[cst.BaseStatement], Sequence[cst.EmptyLine]]:
+    """A block's statements as lines of their own, and its closing comments."""
+    if isinstance(suite, cst.IndentedBlock):
+        return list(suite.body), suite.footer
+    return [cst.SimpleStatementLine(body=[small]) for small in suite.body], ()
+
+
+def _has_await(node: cst.CSTNode) -> bool:
+    class Finder(cst.CSTVisitor):
+        found = False
+
+        def visit_Await(self, child: cst.Await) -> None:
+            self.found = True
+
+    finder = Finder()
+    node.visit(finder)
+    return finder.found
+
+
 def _pure(node: cst.CSTNode) -> bool:
     """No call, await, yield or assignment expression inside."""
 
@@ -122,31 +142,52 @@ class _SiteScan(cst.CSTVisitor):
         self.sites: list[tuple[cst.Call, str, str | None]] = []  # node, id, why it cannot move
         self.awaited = False
         self.deferred = 0
+        # Operands evaluated only sometimes: right of `and`/`or`, branches
+        # of a conditional expression.
+        self.sometimes: set[int] = set()
+        self.conditional = 0
 
     def visit_Call(self, node: cst.Call) -> bool:
         patch_id = self.spelling.call_id(node, "patched")
         if patch_id is not None and patch_id in self.patch_ids:
             why = None
             if self.deferred:
-                why = "it sits in a lambda or generator that runs later"
+                why = "it sits in a lambda, generator or comprehension that runs later or repeatedly"
             elif self.awaited:
                 why = "an await runs before it in the same statement"
+            elif self.conditional:
+                why = (
+                    "it runs only when the expression before it lets it (after `and`/`or`, or in a "
+                    "branch of a conditional expression), and no statement boundary matches that"
+                )
             self.sites.append((node, patch_id, why))
+        return True
+
+    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> bool:
+        self.sometimes.add(id(node.right))
+        return True
+
+    def visit_IfExp(self, node: cst.IfExp) -> bool:
+        self.sometimes.update((id(node.body), id(node.orelse)))
         return True
 
     def leave_Await(self, original_node: cst.Await) -> None:
         self.awaited = True
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, _DEFERRED):
-            self.deferred += 1
         if isinstance(node, cst.BaseSuite):
             return False  # a block's statements are statements of their own
+        if isinstance(node, _DEFERRED):
+            self.deferred += 1
+        if id(node) in self.sometimes:
+            self.conditional += 1
         return super().on_visit(node)
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
         if isinstance(original_node, _DEFERRED):
             self.deferred -= 1
+        if id(original_node) in self.sometimes:
+            self.conditional -= 1
         super().on_leave(original_node)
 
 
@@ -178,6 +219,8 @@ class _Deprecate(cst.CSTTransformer):
         self.elifs: set[int] = set()
         self.handled: set[int] = set()  # ids of the site calls seen in a statement
         self.site_lines: dict[int, int] = {}  # id(updated site call) -> line
+        # id(statement) -> comment lines to put right after it.
+        self.trailing: dict[int, list[cst.EmptyLine]] = {}
 
     # where we are, for the changelog and the report
     def _where(self) -> tuple[str | None, str | None]:
@@ -275,6 +318,9 @@ class _Deprecate(cst.CSTTransformer):
                 else:
                     inner[0] = inner[0].with_changes(leading_lines=())
                     new_orelse = cst.Else(body=cst.IndentedBlock(body=inner), leading_lines=orelse.leading_lines)
+        guarded = self._guarded_site(node, new_orelse, form)
+        if guarded is not None:
+            return guarded
         if not sites:
             if new_orelse is orelse:
                 return None
@@ -284,23 +330,78 @@ class _Deprecate(cst.CSTTransformer):
             return None
         test, fold = self._fold(node.test, sites)
         value = fold.value_of(test)
+        footer: Sequence[cst.EmptyLine] = ()
         if value is True:
             if new_orelse is not None:
                 self.dropped.append(new_orelse)
-            kept = list(node.body.body) if isinstance(node.body, cst.IndentedBlock) else list(node.body.body)
-            kept = [s if isinstance(s, cst.BaseStatement) else cst.SimpleStatementLine(body=[s]) for s in kept]
+            kept, footer = _statements_of(node.body)
         elif value is False:
             self.dropped.append(node.body)
             if isinstance(new_orelse, cst.Else):
-                kept = list(new_orelse.body.body)
+                kept, footer = _statements_of(new_orelse.body)
             elif isinstance(new_orelse, cst.If):
                 kept = [new_orelse.with_changes(leading_lines=())]
             else:
                 kept = []
-            kept = [s if isinstance(s, cst.BaseStatement) else cst.SimpleStatementLine(body=[s]) for s in kept]
         else:
             kept = [node.with_changes(test=test, orelse=new_orelse, leading_lines=())]
-        return self._with_leading([*before, *kept], node.leading_lines)
+        header = node.body.header if isinstance(node.body, cst.IndentedBlock) else None
+        if value is not None and header is not None and header.comment is not None and before:
+            # `if workflow.patched("ID"):  # why` keeps its comment on the marker.
+            before[-1] = before[-1].with_changes(trailing_whitespace=header)
+        statements = self._with_leading([*before, *kept], node.leading_lines)
+        if any(line.comment is not None for line in footer):
+            # Comments that closed the kept block now close the statements
+            # moved out of it: the enclosing block puts them after.
+            self.trailing[id(statements[-1])] = list(footer)
+        return statements
+
+    def _guarded_site(self, node: cst.If, new_orelse, form: str) -> list[cst.BaseStatement] | None:
+        """`if y and patched(ID): A else: B` -> `if y: deprecate_patch(ID); A
+        else: B`: the call ran exactly when `y` held, so its marker goes first
+        in that block, not before the `if`."""
+        test = node.test
+        if not (isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And) and not test.lpar):
+            return None
+        patch_id = self.spelling.call_id(test.right, "patched")
+        if patch_id not in self.patch_ids or self._scan([test.left]) or not isinstance(node.body, cst.IndentedBlock):
+            return None
+        why = "an await runs before it in the same statement" if _has_await(test.left) else None
+        before = self._record([(test.right, patch_id, why)], form)
+        if before is None:
+            return [node.with_changes(orelse=new_orelse)]  # refused; the problem is noted
+        body = node.body.with_changes(body=[*before, *node.body.body])
+        return [node.with_changes(test=test.left, body=body, orelse=new_orelse)]
+
+    def _place_trailing(self, body: Sequence[cst.BaseStatement]):
+        """Put the pending closing comments after their statements: above the
+        next statement, or returned to close the block."""
+        if not any(id(stmt) in self.trailing for stmt in body):
+            return None, ()
+        result = list(body)
+        closing: list[cst.EmptyLine] = []
+        for index, stmt in enumerate(body):
+            lines = self.trailing.pop(id(stmt), None)
+            if lines is None:
+                continue
+            if index + 1 < len(result):
+                after = result[index + 1]
+                result[index + 1] = after.with_changes(leading_lines=[*lines, *after.leading_lines])
+            else:
+                closing = lines
+        return result, closing
+
+    def leave_IndentedBlock(self, original_node, updated_node):
+        body, closing = self._place_trailing(updated_node.body)
+        if body is None:
+            return updated_node
+        return updated_node.with_changes(body=body, footer=[*closing, *updated_node.footer])
+
+    def leave_Module(self, original_node, updated_node):
+        body, closing = self._place_trailing(updated_node.body)
+        if body is None:
+            return updated_node
+        return updated_node.with_changes(body=body, footer=[*closing, *updated_node.footer])
 
     def leave_If(self, original_node: cst.If, updated_node: cst.If):
         if id(original_node) in self.elifs:

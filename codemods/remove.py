@@ -79,34 +79,38 @@ class _Remove(cst.CSTTransformer):
         kept[-1] = kept[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
         return updated_node.with_changes(body=kept)
 
-    def _block(self, statements: Sequence[cst.BaseStatement]) -> list[cst.BaseStatement]:
-        """Drop the lines that only held a site; their comments go to the
-        next statement."""
+    def _block(self, statements: Sequence[cst.BaseStatement]) -> tuple[list[cst.BaseStatement], list[cst.EmptyLine]]:
+        """Drop the lines that only held a site. What stood above one (its
+        comments and blank lines) stays, above the next statement or, at the
+        end of the block, returned to close it."""
         result: list[cst.BaseStatement] = []
         carried: list[cst.EmptyLine] = []
         for stmt in statements:
             if isinstance(stmt, cst.SimpleStatementLine) and all(self._is_site(s) for s in stmt.body):
                 for small in stmt.body:
                     self._record(small)
-                carried.extend(line for line in stmt.leading_lines if line.comment is not None)
+                carried.extend(stmt.leading_lines)
                 continue
             if carried:
-                stmt = stmt.with_changes(leading_lines=[*stmt.leading_lines, *carried])
+                stmt = stmt.with_changes(leading_lines=[*carried, *stmt.leading_lines])
                 carried = []
             result.append(stmt)
-        return result
+        return result, carried
 
     def leave_IndentedBlock(self, original_node, updated_node):
-        body = self._block(updated_node.body)
+        body, closing = self._block(updated_node.body)
         if len(body) == len(updated_node.body):
             return updated_node
         if not body:
-            body = [cst.SimpleStatementLine(body=[cst.Pass()])]
-        return updated_node.with_changes(body=body)
+            return updated_node.with_changes(body=[cst.SimpleStatementLine(body=[cst.Pass()], leading_lines=closing)])
+        comments = [line for line in closing if line.comment is not None]
+        return updated_node.with_changes(body=body, footer=[*comments, *updated_node.footer])
 
     def leave_Module(self, original_node, updated_node):
-        body = self._block(updated_node.body)
-        return updated_node if len(body) == len(updated_node.body) else updated_node.with_changes(body=body)
+        body, closing = self._block(updated_node.body)
+        if len(body) == len(updated_node.body):
+            return updated_node
+        return updated_node.with_changes(body=body, footer=[*closing, *updated_node.footer])
 
 
 def remove_patches(source: str, patch_ids: Sequence[str], *, date: datetime.date) -> RetireResult:

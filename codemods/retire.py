@@ -47,7 +47,7 @@ class RetireResult:
 def owners_of(sites: list[SiteChange], code: WorkflowCode) -> dict[str, list[str]]:
     """Workflow class -> ids whose sites it holds or reaches, in site order."""
     touched: dict[str, list[str]] = {}
-    for site in sites:
+    for site in sorted(sites, key=lambda site: site.line):
         if site.class_name is not None:
             classes = [site.class_name] if site.class_name in code.classes else []
         else:
@@ -91,27 +91,24 @@ def add_history(module: cst.Module, touched: dict[str, list[str]], stage: str, d
 
 
 class _FillEmpty(cst.CSTTransformer):
-    """Blocks emptied by a removal: a module-level `with` that only imported
-    (activities under `imports_passed_through()`) goes; any other block gets
-    `pass`."""
-
-    def leave_With(self, original_node: cst.With, updated_node: cst.With):
-        body = updated_node.body
-        if isinstance(body, cst.IndentedBlock) and not body.body and isinstance(original_node.body, cst.IndentedBlock):
-            if all(_is_import_line(s) for s in original_node.body.body):
-                return cst.RemoveFromParent()
-        return updated_node
+    """Blocks emptied by a removal get `pass`; a module-level `with` left
+    empty (it held only the imports that went, as an
+    `imports_passed_through()` block does) goes with its leading lines."""
 
     def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock):
         if updated_node.body:
             return updated_node
         return updated_node.with_changes(body=[cst.SimpleStatementLine(body=[cst.Pass()])])
 
-
-def _is_import_line(stmt: cst.BaseStatement) -> bool:
-    return isinstance(stmt, cst.SimpleStatementLine) and all(
-        isinstance(small, (cst.Import, cst.ImportFrom)) for small in stmt.body
-    )
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module):
+        emptied = {
+            index
+            for index, stmt in enumerate(original_node.body)
+            if isinstance(stmt, cst.With) and isinstance(stmt.body, cst.IndentedBlock) and not stmt.body.body
+        }
+        if not emptied:
+            return updated_node
+        return updated_node.with_changes(body=[s for i, s in enumerate(updated_node.body) if i not in emptied])
 
 
 def fill_empty_blocks(module: cst.Module) -> cst.Module:

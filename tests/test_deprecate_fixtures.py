@@ -35,26 +35,7 @@ _MARKER_LINE = re.compile(r"^\s*(?:[\w.]+\.)?deprecate_patch\(\"(?P<id>[^\"]+)\"
 
 # Cases the implementation gets wrong today: case -> the bug. Each runs as
 # xfail(strict=True), so a fix makes it fail until the entry goes.
-KNOWN_BUGS: dict[str, str] = {
-    "condition_and_patched": (
-        "`if y and patched(ID):` gets deprecate_patch before the `if`, where it runs even when "
-        "`y` is false and patched() never ran; it belongs first in the `if` block (README, measured)"
-    ),
-    "comment_ending_kept_branch": (
-        "a comment at the end of the kept branch (the block's footer) is dropped with the `if`"
-    ),
-    "condition_or_patched_refused": (
-        "`if y or patched(ID):` is rewritten as deprecate_patch + the block, though patched() only "
-        "ran when `y` was false: replay breaks (measured, README); no exact rewrite, so refuse"
-    ),
-    "nested_ids_deprecated_together": (
-        "changelog lines follow the order sites are left (inner `if` first), not the order of the "
-        "ids' first sites in the file"
-    ),
-    "imports_passed_through_block_emptied": (
-        "an imports_passed_through() block emptied by the import removal gets `pass` instead of going"
-    ),
-}
+KNOWN_BUGS: dict[str, str] = {}
 
 
 @dataclass

@@ -34,16 +34,7 @@ _MARKER_LINE = re.compile(r"^\s*(?:[\w.]+\.)?deprecate_patch\(\"(?P<id>[^\"]+)\"
 
 # Cases the implementation gets wrong today: case -> the bug. Each runs as
 # xfail(strict=True), so a fix makes it fail until the entry goes.
-KNOWN_BUGS: dict[str, str] = {
-    "comment_above_call": (
-        "blank lines above a removed call are dropped, and its comment is put after the next "
-        "statement's own leading comments (comments change order)"
-    ),
-    "comment_above_call_ending_block": (
-        "a comment above a removed call that ends its block is lost (above the new `pass`, and "
-        "at the end of a block that keeps other statements)"
-    ),
-}
+KNOWN_BUGS: dict[str, str] = {}
 
 
 @dataclass
