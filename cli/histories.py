@@ -73,9 +73,11 @@ async def pull_histories_async(
     on_total: Callable[[int], None] | None = None,
     on_file: Callable[[dict], None] | None = None,
 ) -> PullReport:
+    import asyncio  # noqa: PLC0415
+
     from temporalio.service import RPCError  # noqa: PLC0415
 
-    import asyncio  # noqa: PLC0415
+    from patchmod.cli.readiness import status_from_history  # noqa: PLC0415
 
     out_dir = os.fspath(out)
     report = PullReport(out=out_dir, query=query, address=options.address, namespace=options.namespace)
@@ -99,6 +101,8 @@ async def pull_histories_async(
         async with semaphore:
             handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
             history = await handle.fetch_history()
+        # The history is newer than the listing (visibility lags a moment).
+        status = status_from_history(history.events, _status_name(execution.status))
         name = history_file_name(execution.id, execution.run_id)
         path = os.path.join(out_dir, name)
         tmp = path + ".part"
@@ -110,7 +114,7 @@ async def pull_histories_async(
             "workflow_id": execution.id,
             "run_id": execution.run_id,
             "workflow_type": execution.workflow_type,
-            "status": _status_name(execution.status),
+            "status": status,
             "events": len(history.events),
         }
         if on_file:
@@ -135,8 +139,8 @@ def pull_message(count: int, open_count: int, where: str) -> str:
     message = f"wrote {count} histor{'y' if count == 1 else 'ies'} to {where}"
     if open_count:
         message += (
-            f" ({open_count} of running executions: their histories end where they wait, "
-            "so replaying them checks less than a closed execution's)"
+            f" ({open_count} of them still running: a running execution's history ends where "
+            "it waits, and replaying it checks less than a closed one's)"
         )
     return message
 

@@ -189,11 +189,12 @@ _CLOSED_EVENTS = {
 }
 
 
-def _status_from_history(events, listed: str) -> str:
+def status_from_history(events, listed: str | None) -> str:
+    """`Running`, or how the history says the execution closed."""
     from temporalio.api.enums.v1 import EventType  # noqa: PLC0415
 
     if not events:
-        return listed
+        return listed or "Running"
     return _CLOSED_EVENTS.get(EventType.Name(events[-1].event_type), "Running")
 
 
@@ -224,7 +225,7 @@ async def list_executions(client, workflow_type: str, patch_ids: set[str], inclu
                     return None
                 raise
         events = list(history.events)
-        status = _status_from_history(events, listed)
+        status = status_from_history(events, listed)
         if not include_closed and status != "Running":
             return None  # closed after the visibility listing
         markers: dict[str, bool] = {}

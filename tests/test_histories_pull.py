@@ -119,3 +119,45 @@ def test_pull_refusals_exit_2_without_traceback(temporal_server: harness.DevServ
     assert unreachable.stderr.strip() == "cannot reach Temporal at 127.0.0.1:1: connection refused"
     for result in (bad_query, unreachable):
         assert "Traceback" not in result.output
+
+
+def test_progress_bar_on_stderr_when_a_terminal(temporal_server: harness.DevServer, tmp_path: Path) -> None:
+    """The console script under a pseudo-terminal: a click progress bar on
+    stderr; stdout keeps the one-line summary."""
+    import os
+    import pty
+
+    type_name = unique_type("PullProgress")
+
+    async def start_two() -> None:
+        client = await temporal_server.client()
+        for n in range(2):  # no worker: they only need to exist; one stays running
+            handle = await client.start_workflow(type_name, id=f"{type_name}-{n}", task_queue=f"none-{type_name}")
+        await handle.terminate()
+        for _ in range(100):
+            if (await client.count_workflows(f"WorkflowType = '{type_name}'")).count == 2:
+                break
+            await asyncio.sleep(0.05)
+
+    asyncio.run(start_two())
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [str(harness.venv_bin("patchmod")), "histories", "pull", "--address", temporal_server.address,
+         "--query", f"WorkflowType = '{type_name}'", "--out", str(tmp_path / "out")],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave,
+    )
+    out, _ = proc.communicate(timeout=60)
+    os.close(slave)
+    err = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the terminal's other end is closed
+            break
+        if not chunk:
+            break
+        err += chunk
+    os.close(master)
+    assert proc.returncode == 0
+    assert out.decode().startswith(f"wrote 2 histories to {tmp_path / 'out'} (1 of them still running: ")
+    assert "Pulling histories" in err.decode() and "100%" in err.decode()
