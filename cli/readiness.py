@@ -411,27 +411,35 @@ class ReadinessReport(JsonReport):
     def lines(self) -> list[str]:
         """The report for people, one line each."""
         out = []
-        what = "executions" if self.include_closed else "running executions"
+        what = "execution" if self.include_closed else "running execution"
         for p in self.patches:
             for stage in p.stages:
                 ok = all(t.safe(stage) for t in p.types)
                 out.append(f"{stage} {p.patch_id}: {'safe' if ok else 'NOT SAFE'}")
             for t in p.types:
-                n = len(t.executions)
                 out.append(
-                    f"  {t.workflow_type}: {n} {what}: {len(t.without_marker)} without the marker, "
-                    f"{len(t.with_marker)} with it, {len(t.with_deprecated_marker)} with it deprecated"
+                    f"  {t.workflow_type}: {_count(len(t.executions), what)}: "
+                    f"{len(t.without_marker)} without the marker, {len(t.with_marker)} with it, "
+                    f"{len(t.with_deprecated_marker)} with it deprecated"
                 )
                 for stage in p.stages:
                     blocking = t.blocking(stage)
                     if not blocking:
                         continue
-                    why = ("lack the marker (started before the patch, or not yet at it)"
-                           if stage == "deprecate" else "carry a non-deprecated marker")
+                    one = len(blocking) == 1
+                    why = (f"{'lacks' if one else 'lack'} the marker (started before the patch, "
+                           f"or {'has' if one else 'have'} not reached it)"
+                           if stage == "deprecate" else
+                           f"{'carries' if one else 'carry'} a non-deprecated marker")
                     shown = ", ".join(_execution_label(e, self.include_closed) for e in blocking[:MAX_BLOCKING])
                     more = f" and {len(blocking) - MAX_BLOCKING} more" if len(blocking) > MAX_BLOCKING else ""
-                    out.append(f"    {stage} blocked by {len(blocking)} that {why}: {shown}{more}")
+                    out.append(f"    {stage} blocked by {_count(len(blocking), 'execution')} that {why}: "
+                               f"{shown}{more}")
         return out
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _execution_label(e: Execution, show_status: bool) -> str:

@@ -112,8 +112,9 @@ async def _deprecate_scenario(server, modules, tmp_path: Path) -> None:
     assert text.exit_code == 1
     lines = text.stdout.splitlines()
     assert lines[0] == f"deprecate {PATCH_ID}: NOT SAFE"
-    assert f"{type_name}: 1 running executions: 1 without the marker, 0 with it, 0 with it deprecated" in lines[1]
-    assert lines[2].startswith("    deprecate blocked by 1 that lack the marker") and old.id in lines[2]
+    assert lines[1] == f"  {type_name}: 1 running execution: 1 without the marker, 0 with it, 0 with it deprecated"
+    assert lines[2] == (f"    deprecate blocked by 1 execution that lacks the marker (started before the patch, "
+                        f"or has not reached it): {old.id}")
     assert "retention" in lines[-1] and "--include-closed" in lines[-1] and "replayed" in lines[-1]
 
     async with stages.worker(client, 2):
