@@ -136,7 +136,10 @@ def _repository_targets(start: Path, needed_types: set[str]) -> tuple[list[dict]
     from patchmod.cli import repo as repo_mod  # noqa: PLC0415
     from patchmod.cli import workflow_types as wt  # noqa: PLC0415
 
-    repo = repo_mod.open_repo(start)
+    try:
+        repo = repo_mod.open_repo(start)
+    except PatchmodError as exc:
+        raise PatchmodError([*exc.lines, "without a repository, name the classes with --workflow MODULE:CLASS"]) from None
     root = repo_mod.root_of(repo)
     modules = wt.find_workflow_modules(root)
     if not any(m.classes for m in modules):
