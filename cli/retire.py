@@ -109,6 +109,18 @@ class FileOutcome:
     problems: list[tuple[int | None, str]] = field(default_factory=list)
 
 
+def _codemod(command: str):
+    """The codemod function of `command` (importing it loads libcst's codemod
+    machinery: about half a second)."""
+    if command == "deprecate":
+        from patchmod.codemods.deprecate import deprecate_patches  # noqa: PLC0415
+
+        return deprecate_patches
+    from patchmod.codemods.remove import remove_patches  # noqa: PLC0415
+
+    return remove_patches
+
+
 def rewrite_file(command: str, root: str, path: str, ids: Sequence[str], date: datetime.date) -> FileOutcome:
     """Read `root/path` and run the codemod of `command` on it. Never raises
     for a problem of the file: a refusal, a syntax error, bytes that are not
@@ -125,12 +137,8 @@ def rewrite_file(command: str, root: str, path: str, ids: Sequence[str], date: d
 
     from patchmod.codemods.findings import Refusal  # noqa: PLC0415 - libcst is heavy
 
-    if command == "deprecate":
-        from patchmod.codemods.deprecate import deprecate_patches as codemod  # noqa: PLC0415
-    else:
-        from patchmod.codemods.remove import remove_patches as codemod  # noqa: PLC0415
     try:
-        result = codemod(text, list(ids), date=date)
+        result = _codemod(command)(text, list(ids), date=date)
     except Refusal as refusal:
         outcome.problems = [(f.line, f.message) for f in refusal.findings]
         return outcome
@@ -181,6 +189,9 @@ def rewrite_files(command: str, root: str, paths: list[str], ids: Sequence[str],
 
     if workers <= 1:
         return run(map(_rewrite_task, tasks))
+    # Imported once here, the codemod is inherited by forked workers instead
+    # of being imported by each of them.
+    _codemod(command)
     # Small chunks keep the bar moving and the cores evenly loaded; a task
     # is only a path, the file is read in the worker.
     chunk = max(1, min(16, len(tasks) // (workers * 8)))
