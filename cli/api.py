@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import datetime
 import os
-from dataclasses import dataclass, field
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from patchmod.cli import commit as commit_mod
