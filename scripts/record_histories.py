@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,26 +115,21 @@ async def record(address: str, out: Path, *, namespace: str = harness.NAMESPACE)
         address, namespace=namespace, runtime=harness.quiet_runtime(), identity=IDENTITY
     )
     out.mkdir(parents=True, exist_ok=True)
-    loader = harness.ModuleLoader(Path(_tempdir()) / "modules")
-    try:
-        modules = [loader.load(stage.module_file, f"stage{stage.number}") for stage in STAGES]
-        histories = await asyncio.gather(
-            *(record_stage(client, stage, module) for stage, module in zip(STAGES, modules))
-        )
-    finally:
-        loader.close()
+    with tempfile.TemporaryDirectory(prefix="patchmod-record-") as tmp:
+        loader = harness.ModuleLoader(Path(tmp))
+        try:
+            modules = [loader.load(stage.module_file, f"stage{stage.number}") for stage in STAGES]
+            histories = await asyncio.gather(
+                *(record_stage(client, stage, module) for stage, module in zip(STAGES, modules))
+            )
+        finally:
+            loader.close()
     written = []
     for stage, history in zip(STAGES, histories):
         path = out / stage.history_file
         path.write_text(history.to_json() + "\n")
         written.append(path)
     return written
-
-
-def _tempdir() -> str:
-    import tempfile
-
-    return tempfile.mkdtemp(prefix="patchmod-record-")
 
 
 def main(argv: list[str] | None = None) -> int:
