@@ -613,3 +613,16 @@ class A:
     assert sites == {("comp-v1", 9, "run", True), ("wait-v1", 10, "run", True),
                      ("after-loop-v1", 15, "run", False), ("nested-v1", 17, "run", False),
                      ("def-in-loop-v1", 20, "run", False)}
+
+
+def test_id_introduced_by_two_commits(tmp_path):
+    repo = make_repo(tmp_path / "repo", {"plain.py": PLAIN})
+    for date in ("2026-01-05", "2026-07-05"):
+        commit_with_trailers(repo, "patchmod: introduce twice-v1",
+                             [("Patch-Id", "twice-v1"), ("Patch-Stage", "introduced")], date)
+    result = run(repo, "status", "--json")
+    problems = json.loads(result.stdout)["problems"]
+    assert [(p["file"], p["line"], p["kind"], p["patch_id"]) for p in problems] == [
+        (None, None, "reused-id", "twice-v1")]
+    assert "'twice-v1' was introduced by 2 commits" in problems[0]["message"]
+    assert "reused-id: 'twice-v1' was introduced by 2 commits" in run(repo, "status").stdout
