@@ -8,6 +8,7 @@ import datetime
 import json
 import os
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -85,8 +86,6 @@ def run(repo: Path, *args: str):
 def commit_with_trailers(repo: Path, subject: str, trailers: list[tuple[str, str]], date: str) -> None:
     message = subject + "\n\n" + "\n".join(f"{k}: {v}" for k, v in trailers) + "\n"
     env = {**os.environ, **GIT_ENV, "GIT_AUTHOR_DATE": f"{date}T12:00:00", "GIT_COMMITTER_DATE": f"{date}T12:00:00"}
-    import subprocess
-
     subprocess.run(["git", "commit", "-q", "--allow-empty", "-m", message], cwd=repo, env=env, check=True)
 
 
