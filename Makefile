@@ -33,3 +33,11 @@ clean:
 .PHONY: histories
 histories: $(STAMP)
 	$(BIN)/python scripts/record_histories.py --out testdata/histories
+
+# The property tests of tests/test_properties.py with many random examples
+# (HYPOTHESIS_PROFILE=fuzz; `make test` runs a fixed-seed few hundred). Prints
+# each property's outcomes (rewritten, nothing to do, refused, known bugs).
+FUZZ_EXAMPLES ?= 20000
+.PHONY: fuzz
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/test_properties.py
