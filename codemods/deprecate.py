@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import datetime
+from collections import Counter
 from typing import Sequence
 
 import libcst as cst
@@ -27,7 +28,16 @@ from libcst.codemod.visitors import AddImportsVisitor
 from .findings import Finding, Refusal
 from .source import parse_python, split_bom
 from .patch_sites import Spelling, might_hold
-from .retire import RetireResult, SiteChange, add_history, checked, fill_empty_blocks, owners_of, remove_imports_of
+from .retire import (
+    RetireResult,
+    SiteChange,
+    add_history,
+    checked,
+    fill_empty_blocks,
+    names_left_unused,
+    owners_of,
+    remove_imports_of,
+)
 from .workflow_code import find_workflow_code
 
 # Code that runs later, or any number of times, not where the statement stands.
@@ -478,12 +488,12 @@ def _site_lines(tree: ast.Module, module: cst.Module, spelling: Spelling, patch_
     return {id(call): line for call, (line, _) in zip(collect.calls, ast_sites)}
 
 
-def _names_in(nodes: list[cst.CSTNode]) -> set[str]:
-    names: set[str] = set()
+def _names_in(nodes: list[cst.CSTNode]) -> Counter[str]:
+    names: Counter[str] = Counter()
 
     class Collect(cst.CSTVisitor):
         def visit_Name(self, node: cst.Name) -> None:
-            names.add(node.value)
+            names[node.value] += 1
 
     for node in nodes:
         node.visit(Collect())
@@ -534,9 +544,9 @@ def _deprecate_patches(source: str, patch_ids: Sequence[str], *, date: datetime.
         context = CodemodContext()
         AddImportsVisitor.add_needed_import(context, "temporalio.workflow", "deprecate_patch")
         new_module = AddImportsVisitor(context).transform_module(new_module)
-    unused = _names_in(transform.dropped)
-    unused |= {local for local, member in bindings.members.items() if member == "patched"}
-    new_module = remove_imports_of(fill_empty_blocks(new_module), unused)
+    dropped = _names_in(transform.dropped)
+    dropped.update({local: len(transform.sites) for local, member in bindings.members.items() if member == "patched"})
+    new_module = remove_imports_of(fill_empty_blocks(new_module), names_left_unused(tree, dropped))
     new_module = add_history(new_module, owners_of(transform.sites, code_map), "deprecated", date)
     code = new_module.code
     checked(code)

@@ -9,6 +9,7 @@ a block left empty gets `pass`.
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from typing import Sequence
 
 import libcst as cst
@@ -16,7 +17,7 @@ import libcst as cst
 from .findings import Finding, Refusal
 from .source import parse_python, split_bom
 from .patch_sites import Spelling, literal_sites, might_hold
-from .retire import RetireResult, SiteChange, add_history, checked, owners_of, remove_imports_of
+from .retire import RetireResult, SiteChange, add_history, checked, names_left_unused, owners_of, remove_imports_of
 from .workflow_code import find_workflow_code
 
 
@@ -153,11 +154,9 @@ def _remove_patches(source: str, patch_ids: Sequence[str], *, date: datetime.dat
             for line in lines
             if line not in removed
         ])
-    new_module = remove_imports_of(
-        new_module,
-        {local for local, member in bindings.members.items() if member == "deprecate_patch"}
-        | set(bindings.module_names),
-    )
+    removed = Counter({local: len(transform.sites) for local, member in bindings.members.items() if member == "deprecate_patch"})
+    removed.update({name.split(".")[0]: len(transform.sites) for name in bindings.module_names})
+    new_module = remove_imports_of(new_module, names_left_unused(tree, removed))
     touched = owners_of(transform.sites, code_map)
     new_module = add_history(new_module, touched, "removed", date)
     code = new_module.code
