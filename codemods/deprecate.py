@@ -327,7 +327,9 @@ class _Deprecate(cst.CSTTransformer):
                     new_orelse = inner[0]
                 else:
                     inner[0] = inner[0].with_changes(leading_lines=())
-                    new_orelse = cst.Else(body=cst.IndentedBlock(body=inner), leading_lines=orelse.leading_lines)
+                    placed, closing = self._place_trailing(inner)
+                    block = cst.IndentedBlock(body=placed or inner, footer=closing)
+                    new_orelse = cst.Else(body=block, leading_lines=orelse.leading_lines)
         guarded = self._guarded_site(node, new_orelse, form)
         if guarded is not None:
             return guarded

@@ -114,7 +114,9 @@ class _Keys:
     def full(self, stmt: cst.BaseStatement) -> str | None:
         key = id(stmt)
         if key not in self._full:
-            kept = [s for s in self.tree(stmt).body if not is_inert(s)]
+            # Inert statements count at no depth: a log line changed inside
+            # a loop needs no patch either.
+            kept = [s for s in _strip_inert(self.tree(stmt)).body if not is_inert(s)]  # type: ignore[attr-defined]
             self._full[key] = "\n".join(_dump(s) for s in kept) if kept else None
         return self._full[key]
 
@@ -331,9 +333,13 @@ class _Rewriter:
                         f"the code taken when patched({old_id!r}) is false changed: executions that take it "
                         f"already ran it, and new ones never reach it; put the change in the patched branch",
                     )
+                if self._same(base_stmt.body, edit_stmt.body):
+                    return edit_stmt  # only what needs no patch changed in it
+                # The older branches behave as base (checked above); they are
+                # taken as edited so that its comments and log lines stay.
                 chain = edit_stmt.with_changes(
                     test=self.patched_call,
-                    orelse=base_stmt.with_changes(leading_lines=()),
+                    orelse=base_stmt.with_changes(orelse=edit_stmt.orelse, leading_lines=()),
                 )
                 self.regions.append(_PlannedRegion(ctx, "chain", [base_stmt], [edit_stmt]))
                 return chain

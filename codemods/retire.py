@@ -181,7 +181,59 @@ def remove_imports_of(module: cst.Module, names: set[str]) -> cst.Module:
                     scheduled = True
     if not scheduled:
         return module
-    return fill_empty_blocks(RemoveImportsVisitor(context).transform_module(module))
+    return fill_empty_blocks(_RemoveImports(context).transform_module(module))
+
+
+class _RemoveImports(RemoveImportsVisitor):
+    """RemoveImportsVisitor, but a removed import line leaves what stood above
+    it (a comment heading the import block, blank lines) to the next line."""
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        return updated_node.with_changes(body=_carry_leading_lines(original_node.body, updated_node.body))
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
+        return updated_node.with_changes(body=_carry_leading_lines(original_node.body, updated_node.body))
+
+
+def _import_modules(stmt: cst.CSTNode) -> list[str] | None:
+    """What an import line imports from, or None for any other statement."""
+    if not (isinstance(stmt, cst.SimpleStatementLine) and stmt.body):
+        return None
+    found = []
+    for small in stmt.body:
+        if isinstance(small, cst.ImportFrom):
+            found.append("." * len(small.relative) + (cst.Module([]).code_for_node(small.module) if small.module else ""))
+        elif isinstance(small, cst.Import):
+            found.append(",".join(a.evaluated_name for a in small.names))
+        else:
+            return None
+    return found
+
+
+def _carry_leading_lines(original, updated):
+    if len(updated) >= len(original):
+        return updated
+    result = list(updated)
+    carried: list[cst.EmptyLine] = []
+    j = 0
+    for stmt in original:
+        kept = j < len(result) and (
+            _import_modules(stmt) is None
+            or (
+                _import_modules(result[j]) is not None
+                and set(_import_modules(result[j]) or []) <= set(_import_modules(stmt) or [])
+                and len(stmt.leading_lines) == len(result[j].leading_lines)
+                and all(a.deep_equals(b) for a, b in zip(stmt.leading_lines, result[j].leading_lines))
+            )
+        )
+        if kept:
+            if carried:
+                result[j] = result[j].with_changes(leading_lines=[*carried, *result[j].leading_lines])
+                carried = []
+            j += 1
+        else:
+            carried.extend(stmt.leading_lines)  # this import line went
+    return result
 
 
 def checked(code: str) -> ast.Module:
