@@ -41,6 +41,7 @@ often so that most examples are rewrites).
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Iterator, Union
@@ -328,25 +329,42 @@ class Ctx:
 _small = st.integers(min_value=1, max_value=9)
 
 
-@st.composite
-def pre_lines(draw) -> list[str]:
-    kind = draw(st.sampled_from(["none", "none", "none", "blank", "comment", "both"]))
-    if kind == "none":
-        return []
-    comment = draw(st.sampled_from(COMMENTS))
-    return {"blank": [""], "comment": [comment], "both": ["", comment]}[kind]
+_COMMENT = st.sampled_from(COMMENTS)
+# Leading lines of a statement: none (half the time), a blank line, a
+# comment, or both. One draw each (strategies built once: building them per
+# draw costs more than the draw).
+_PRE = st.sampled_from([()] * 15 + [("",)] * 5 + [(c,) for c in COMMENTS] + [("", c) for c in COMMENTS])
+_TRAILING = st.sampled_from(["", "", "", "", "  # why", "  # noqa"])
+_ACTIVITY = st.integers(1, len(ACTIVITIES))
 
 
-@st.composite
-def trailing_comment(draw) -> str:
-    return draw(st.sampled_from(["", "", "", "", "  # why", "  # noqa"]))
+def pre_lines() -> st.SearchStrategy[list[str]]:
+    return _PRE.map(list)
+
+
+def trailing_comment() -> st.SearchStrategy[str]:
+    return _TRAILING
+
+
+@functools.lru_cache(maxsize=None)
+def _sampled(options: tuple) -> st.SearchStrategy:
+    return st.sampled_from(options)
 
 
 @st.composite
 def leaf(draw, ctx: Ctx) -> Leaf:
-    lines, names = draw(st.sampled_from(ctx.pool()))
-    params = {name: draw(st.integers(1, len(ACTIVITIES)) if name == "a" else _small) for name in names}
+    lines, names = draw(_sampled(tuple((tuple(lines), names) for lines, names in ctx.pool())))
+    params = {name: draw(_ACTIVITY if name == "a" else _small) for name in names}
     return Leaf(list(lines), params, draw(pre_lines()), draw(trailing_comment()))
+
+
+_SITE_LINES = st.sampled_from(['self.state = {n} if {P}("%s") else {m}', 'self.state = {n} if {P}("%s") else {m}', 'flag = {P}("%s")'])
+# A site inside a condition: evaluated always (first in the `and`/`or`), or
+# only sometimes (after another condition; deprecate refuses `y or
+# patched`).
+_SITE_TESTS = st.sampled_from(
+    ['if {P}("%s") and x > {n}:'] * 3 + ['if x > {n} and {P}("%s"):'] * 3 + ['if {P}("%s") or x > {n}:', 'if x > {n} or {P}("%s"):']
+)
 
 
 @st.composite
@@ -360,7 +378,7 @@ def patch_leaf(draw, ctx: Ctx) -> Leaf:
     kind = draw(st.sampled_from(choices))
     if kind == "site":
         k = draw(st.sampled_from(ctx.old_ids))
-        line = "self.state = {n} if {P}(\"%s\") else {m}" % k
+        line = draw(_SITE_LINES) % k
         return Leaf([line], {"n": draw(_small), "m": draw(_small)}, draw(pre_lines()), kind="site")
     k = draw(st.sampled_from(ctx.gone_ids))
     return Leaf(['{W}.deprecate_patch("%s")' % k], {}, draw(pre_lines()), kind="deprecate")
@@ -372,7 +390,7 @@ def block(draw, ctx: Ctx, depth: int, min_size: int = 1, max_size: int = 3, inne
     nodes = [draw(statement(ctx, depth, inner_size)) for _ in range(size)]
     if draw(st.integers(0, 9)) == 0:
         # A comment closing the block (libcst keeps it in the block's footer).
-        nodes.append(Leaf([draw(st.sampled_from(COMMENTS))], kind="comment"))
+        nodes.append(Leaf([draw(_COMMENT)], kind="comment"))
     return nodes
 
 
@@ -385,7 +403,7 @@ def statement(draw, ctx: Ctx, depth: int, inner_size: int = 3) -> Node:
         kinds += ["patch_leaf"]
         if ctx.old_ids and depth > 0:
             kinds += ["patched", "patched", "patched-not", "chain", "site-if"]
-    kind = draw(st.sampled_from(kinds))
+    kind = draw(_sampled(tuple(kinds)))
     if kind == "leaf":
         return draw(leaf(ctx))
     if kind == "patch_leaf":
@@ -393,7 +411,7 @@ def statement(draw, ctx: Ctx, depth: int, inner_size: int = 3) -> Node:
     inner = depth - 1
     pre = draw(pre_lines())
     if kind in HEADERS:
-        header = draw(st.sampled_from(HEADERS[kind]))
+        header = draw(_sampled(tuple(HEADERS[kind])))
         clauses = [Clause(header, draw(block(ctx, inner, 1, inner_size, inner_size)), {"n": draw(_small)}, trailing=draw(trailing_comment()))]
         if kind == "if":
             if draw(st.booleans()):
@@ -411,17 +429,23 @@ def statement(draw, ctx: Ctx, depth: int, inner_size: int = 3) -> Node:
         newer, older = sorted(draw(st.lists(st.sampled_from(ctx.old_ids), min_size=2, max_size=2, unique=True)), reverse=True)
         clauses = [
             Clause('if {P}("%s"):' % newer, draw(block(ctx, inner, 1, inner_size, inner_size)), role="patch-new"),
-            Clause('elif {P}("%s"):' % older, draw(block(ctx, inner, 1, inner_size, inner_size)), role="patch-old"),
+            Clause('elif {P}("%s"):' % older, draw(block(ctx, inner, 1, inner_size, inner_size)), role="patch-old", trailing=draw(trailing_comment())),
             Clause("else:", draw(block(ctx, inner, 1, inner_size, inner_size)), role="patch-old"),
         ]
         return Compound("chain", clauses, pre)
     k = draw(st.sampled_from(ctx.old_ids))
     if kind == "patched-not":
-        return Compound("patched-not", [Clause('if not {P}("%s"):' % k, draw(block(ctx, inner, 1, inner_size, inner_size)), role="patch-old")], pre)
+        clauses = [Clause('if not {P}("%s"):' % k, draw(block(ctx, inner, 1, inner_size, inner_size)), role="patch-old")]
+        if draw(st.integers(0, 2)) == 0:
+            clauses.append(Clause("else:", draw(block(ctx, inner, 1, inner_size, inner_size)), role="patch-new"))
+        return Compound("patched-not", clauses, pre)
     if kind == "site-if":
-        clause = Clause('if {P}("%s") and x > {n}:' % k, draw(block(ctx, inner, 1, inner_size, inner_size)), {"n": draw(_small)})
-        return Compound("site-if", [clause], pre)
-    clauses = [Clause('if {P}("%s"):' % k, draw(block(ctx, inner, 1, inner_size, inner_size)), role="patch-new")]
+        clause = Clause(draw(_SITE_TESTS) % k, draw(block(ctx, inner, 1, inner_size, inner_size)), {"n": draw(_small)})
+        clauses = [clause]
+        if draw(st.booleans()):
+            clauses.append(Clause("else:", draw(block(ctx, inner, 1, inner_size, inner_size))))
+        return Compound("site-if", clauses, pre)
+    clauses = [Clause('if {P}("%s"):' % k, draw(block(ctx, inner, 1, inner_size, inner_size)), role="patch-new", trailing=draw(trailing_comment()))]
     if draw(st.integers(0, 3)) > 0:
         clauses.append(Clause("else:", draw(block(ctx, inner, 1, inner_size, inner_size)), role="patch-old"))
     return Compound("patched", clauses, pre)
@@ -431,10 +455,11 @@ def statement(draw, ctx: Ctx, depth: int, inner_size: int = 3) -> Node:
 
 
 @st.composite
-def modules(draw, *, patches: str = "maybe", large: bool = False) -> Module:
+def modules(draw, *, patches: str = "maybe", markers: bool = False, large: bool = False) -> Module:
     """A workflow module. `patches`: "never", "maybe" or "always" (at least
-    one existing `patched` site, for deprecate). `large`: more methods,
-    longer blocks (slower to rewrite; the long fuzz run mixes both)."""
+    one existing `patched` site, for deprecate). `markers`: at least one
+    `deprecate_patch("gone-vK")` statement too (for remove). `large`: more
+    methods, longer blocks (slower to rewrite; the long fuzz run mixes both)."""
     max_depth = 2
     width = 4 if large else 3
     odds = 2 if large else 4  # 1 in `odds` for each optional method
@@ -443,7 +468,7 @@ def modules(draw, *, patches: str = "maybe", large: bool = False) -> Module:
     gone_ids: tuple[str, ...] = ()
     if with_patches:
         old_ids = tuple(sorted(draw(st.sets(st.sampled_from(OLD_IDS), min_size=1, max_size=3))))
-        gone_ids = tuple(sorted(draw(st.sets(st.sampled_from(GONE_IDS), max_size=2))))
+        gone_ids = tuple(sorted(draw(st.sets(st.sampled_from(GONE_IDS), min_size=int(markers), max_size=2))))
     helper = draw(st.integers(1, odds)) == 1
     shared = draw(st.integers(1, 2 * odds)) == 1
     signal = draw(st.integers(1, odds)) == 1
@@ -485,6 +510,10 @@ def modules(draw, *, patches: str = "maybe", large: bool = False) -> Module:
         k = old_ids[0]
         first = run_body.pop(0) if run_body else Leaf(["await {W}.sleep(1)"])
         run_body.insert(0, Compound("patched", [Clause('if {P}("%s"):' % k, [first], role="patch-new"), Clause("else:", [Leaf(["await {W}.sleep(2)"])], role="patch-old")]))
+    if markers and not any(isinstance(n, Leaf) and n.kind == "deprecate" for ref in blocks(module) for n in ref.nodes):
+        at = draw(st.integers(0, len(run_body)))
+        k = draw(st.sampled_from(gone_ids))
+        run_body.insert(at, Leaf(['{W}.deprecate_patch("%s")' % k], {}, draw(pre_lines()), kind="deprecate"))
     return module
 
 
@@ -611,7 +640,7 @@ def edit(draw, module: Module) -> str:
     node = draw(st.sampled_from(ref.nodes))
     what = draw(st.sampled_from(["comment", "blank", "trailing", "log"]))
     if what == "comment":
-        node.pre = [*node.pre, draw(st.sampled_from(COMMENTS))]
+        node.pre = [*node.pre, draw(_COMMENT)]
     elif what == "blank":
         node.pre = ["", *node.pre] if not node.pre or node.pre[0] != "" else node.pre[1:]
     elif what == "trailing" and isinstance(node, Leaf) and node.kind == "simple":
@@ -675,12 +704,14 @@ class EditCase:
 
 
 @st.composite
-def edit_cases(draw, *, patches: str = "maybe", max_edits: int = 3, large: bool | None = False) -> EditCase:
+def edit_cases(
+    draw, *, patches: str = "maybe", markers: bool = False, max_edits: int = 3, large: bool | None = False
+) -> EditCase:
     """A module and an edited copy of it (1 to `max_edits` edits); `large`
     None draws the module's size too."""
     if large is None:
         large = draw(st.booleans())
-    base = draw(modules(patches=patches, large=large))
+    base = draw(modules(patches=patches, markers=markers, large=large))
     following = number_comments(base)
     edited = copy.deepcopy(base)
     done = [draw(edit(edited)) for _ in range(draw(st.integers(1, max_edits)))]
