@@ -27,7 +27,7 @@ from libcst.codemod.visitors import AddImportsVisitor
 
 from .findings import Finding, Refusal
 from .source import parse_python, split_bom
-from .patch_sites import Spelling, might_hold
+from .patch_sites import ByNode, Spelling, might_hold
 from .retire import (
     RetireResult,
     SiteChange,
@@ -51,18 +51,18 @@ class _Fold(cst.CSTTransformer):
 
     def __init__(self, sites: set[int], dropped: list[cst.CSTNode]):
         self.sites = sites
-        self.constants: dict[int, bool] = {}
+        self.constants: ByNode = ByNode()
         self.dropped = dropped
 
     def _constant(self, value: bool, like: cst.BaseExpression | None = None) -> cst.Name:
         node = cst.Name("True" if value else "False")
         if like is not None and like.lpar:
             node = node.with_changes(lpar=like.lpar, rpar=like.rpar)
-        self.constants[id(node)] = value
+        self.constants[node] = value
         return node
 
     def value_of(self, node: cst.CSTNode) -> bool | None:
-        return self.constants.get(id(node))
+        return self.constants.get(node)
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         if id(original_node) in self.sites:
@@ -227,10 +227,9 @@ class _Deprecate(cst.CSTTransformer):
         self.dropped: list[cst.CSTNode] = []
         self.scope: list[tuple[str, str]] = []  # ("class"|"def", name)
         self.elifs: set[int] = set()
-        self.handled: set[int] = set()  # ids of the site calls seen in a statement
-        self.site_lines: dict[int, int] = {}  # id(updated site call) -> line
-        # id(statement) -> comment lines to put right after it.
-        self.trailing: dict[int, list[cst.EmptyLine]] = {}
+        self.handled = ByNode()  # the site calls seen in a statement
+        self.site_lines = ByNode()  # updated site call -> line
+        self.trailing = ByNode()  # statement -> comment lines to put right after it
 
     # where we are, for the changelog and the report
     def _where(self) -> tuple[str | None, str | None]:
@@ -260,7 +259,7 @@ class _Deprecate(cst.CSTTransformer):
         # from the parsed call to the one the enclosing statement will hold.
         line = self.lines.get(id(original_node))
         if line is not None:
-            self.site_lines[id(updated_node)] = line
+            self.site_lines[updated_node] = line
         return updated_node
 
     def visit_If(self, node: cst.If) -> None:
@@ -285,8 +284,8 @@ class _Deprecate(cst.CSTTransformer):
         class_name, function = self._where()
         ok = True
         for node, patch_id, why in sites:
-            self.handled.add(id(node))
-            line = self.site_lines.get(id(node), 0)
+            self.handled.add(node)
+            line = self.site_lines.get(node, 0)
             if why is not None:
                 self.problems.append(
                     Finding(line, f"cannot deprecate patched({patch_id!r}) here: {why}; "
@@ -365,7 +364,7 @@ class _Deprecate(cst.CSTTransformer):
         if any(line.comment is not None for line in footer):
             # Comments that closed the kept block now close the statements
             # moved out of it: the enclosing block puts them after.
-            self.trailing[id(statements[-1])] = list(footer)
+            self.trailing[statements[-1]] = list(footer)
         return statements
 
     def _guarded_site(self, node: cst.If, new_orelse, form: str) -> list[cst.BaseStatement] | None:
@@ -388,12 +387,12 @@ class _Deprecate(cst.CSTTransformer):
     def _place_trailing(self, body: Sequence[cst.BaseStatement]):
         """Put the pending closing comments after their statements: above the
         next statement, or returned to close the block."""
-        if not any(id(stmt) in self.trailing for stmt in body):
+        if not any(stmt in self.trailing for stmt in body):
             return None, ()
         result = list(body)
         closing: list[cst.EmptyLine] = []
         for index, stmt in enumerate(body):
-            lines = self.trailing.pop(id(stmt), None)
+            lines = self.trailing.pop(stmt, None)
             if lines is None:
                 continue
             if index + 1 < len(result):
@@ -534,7 +533,7 @@ def _deprecate_patches(source: str, patch_ids: Sequence[str], *, date: datetime.
     problems = transform.problems + [
         Finding(line, "cannot deprecate patched() here: only calls in statements, conditions and loop "
                 "headers can be rewritten in place")
-        for site, line in transform.site_lines.items()
+        for site, line in zip(transform.site_lines.nodes(), transform.site_lines.values())
         if site not in transform.handled
     ]
     if problems:

@@ -69,3 +69,40 @@ def literal_sites(tree: ast.Module, member: str, patch_ids: set[str]) -> list[tu
             found.append((arg.value, node.lineno))
     return sorted(found, key=lambda item: item[1])
 
+
+
+class ByNode(dict):
+    """A map keyed by node identity that keeps its nodes alive.
+
+    libcst rebuilds nodes freely and compares them by identity; a bare
+    `id(node)` key outlives its node, and CPython hands the id to the next
+    node made, so a lookup could then hit a node that was never added."""
+
+    def __setitem__(self, node, value) -> None:
+        super().__setitem__(id(node), (node, value))
+
+    def __getitem__(self, node):
+        return super().__getitem__(id(node))[1]
+
+    def __contains__(self, node) -> bool:
+        return super().__contains__(id(node))
+
+    def get(self, node, default=None):
+        item = super().get(id(node))
+        return default if item is None else item[1]
+
+    def pop(self, node, *default):
+        if id(node) in self.keys():
+            return super().pop(id(node))[1]
+        if default:
+            return default[0]
+        raise KeyError(node)
+
+    def add(self, node) -> None:
+        self[node] = True
+
+    def values(self):
+        return [value for _, value in super().values()]
+
+    def nodes(self):
+        return [node for node, _ in super().values()]

@@ -16,7 +16,7 @@ import libcst as cst
 
 from .findings import Finding, Refusal
 from .source import parse_python, split_bom
-from .patch_sites import Spelling, literal_sites, might_hold
+from .patch_sites import ByNode, Spelling, literal_sites, might_hold
 from .retire import RetireResult, SiteChange, add_history, checked, names_left_unused, owners_of, remove_imports_of
 from .workflow_code import find_workflow_code
 
@@ -29,7 +29,7 @@ class _Remove(cst.CSTTransformer):
         self.sites: list[SiteChange] = []
         self.problems: list[Finding] = []
         self.scope: list[tuple[str, str]] = []
-        self.site_lines: dict[int, int] = {}  # id(updated call) -> line
+        self.site_lines = ByNode()  # updated call -> line
         self._pending_line = 0
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
@@ -57,7 +57,7 @@ class _Remove(cst.CSTTransformer):
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
         if self.spelling.call_id(original_node, "deprecate_patch") in self.patch_ids:
-            self.site_lines[id(updated_node)] = self._pending_line
+            self.site_lines[updated_node] = self._pending_line
         return updated_node
 
     def _is_site(self, small: cst.BaseSmallStatement) -> bool:
@@ -66,7 +66,7 @@ class _Remove(cst.CSTTransformer):
     def _record(self, small: cst.Expr) -> None:
         patch_id = self.spelling.call_id(small.value, "deprecate_patch")
         class_name, function = self._where()
-        line = self.site_lines.get(id(small.value), 0)
+        line = self.site_lines.get(small.value, 0)
         self.sites.append(SiteChange(patch_id or "", line, class_name, function, "call"))
 
     def leave_SimpleStatementLine(self, original_node, updated_node):

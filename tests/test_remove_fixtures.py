@@ -15,83 +15,20 @@ hand-written expected files honest against the projection oracle.
 from __future__ import annotations
 
 import datetime
-import difflib
-import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from patchmod.codemods import projection
-from patchmod.codemods.findings import Finding, Refusal
+from retire_cases import MARKER_LINE, cases, check_result, check_well_formed, ids_of, params, read, with_outcome
 
-CASES_DIR = Path(__file__).resolve().parent.parent / "testdata" / "remove"
-DEFAULT_IDS = ["add-fraud-check-v1"]
 DATE = datetime.date(2027, 1, 5)
-OUTCOMES = ("expected.py", "refused.txt", "nothing.txt")
-_EXPECTATION = re.compile(r"^(?P<line>\d+):\s*(?P<text>.+?)\s*$")
-_MARKER_LINE = re.compile(r"^\s*(?:[\w.]+\.)?deprecate_patch\(\"(?P<id>[^\"]+)\"\)\s*$")
+CASES = cases("remove")
+EXPECTED = with_outcome(CASES, "expected.py")
+NOTHING = with_outcome(CASES, "nothing.txt")
 
-# Cases the implementation gets wrong today: case -> the bug. Each runs as
-# xfail(strict=True), so a fix makes it fail until the entry goes.
+# Cases the implementation gets wrong today: case -> the bug.
 KNOWN_BUGS: dict[str, str] = {}
-
-
-@dataclass
-class Expectation:
-    line: int
-    text: str
-
-    def matches(self, finding: Finding) -> bool:
-        return finding.line == self.line and self.text.lower() in finding.message.lower()
-
-    def __str__(self) -> str:
-        return f"{self.line}: {self.text}"
-
-
-def _expectations(path: Path) -> list[Expectation]:
-    found = []
-    for raw in path.read_text().splitlines():
-        if not raw.strip():
-            continue
-        match = _EXPECTATION.match(raw)
-        assert match, f"{path}: not `LINE: SUBSTRING`: {raw!r}"
-        found.append(Expectation(int(match["line"]), match["text"]))
-    return found
-
-
-def _cases() -> list[Path]:
-    return sorted(p for p in CASES_DIR.iterdir() if (p / "before.py").is_file())
-
-
-CASES = _cases()
-EXPECTED = [c for c in CASES if (c / "expected.py").exists()]
-NOTHING = [c for c in CASES if (c / "nothing.txt").exists()]
-
-
-def _params(cases: list[Path]) -> list:
-    return [
-        pytest.param(
-            c,
-            id=c.name,
-            marks=[pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[c.name])] if c.name in KNOWN_BUGS else [],
-        )
-        for c in cases
-    ]
-
-
-def _read(case: Path, name: str) -> str:
-    return (case / name).read_text()
-
-
-def _ids(case: Path) -> list[str]:
-    if (case / "ids.txt").exists():
-        return _read(case, "ids.txt").split()
-    return list(DEFAULT_IDS)
-
-
-def _diff(want: str, got: str, label: str = "remove result") -> str:
-    return "".join(difflib.unified_diff(want.splitlines(True), got.splitlines(True), "expected.py", label))
 
 
 def _remove(source: str, ids: list[str]):
@@ -100,54 +37,9 @@ def _remove(source: str, ids: list[str]):
     return remove_patches(source, ids, date=DATE)
 
 
-def _show(findings: list[Finding]) -> str:
-    return "\n".join(f"  {f.line}: {f.message}" for f in findings) or "  (none)"
-
-
-def check_refusal(case: Path, findings: list[Finding]) -> None:
-    """Every expected finding is there, and no other."""
-    unmatched = list(findings)
-    missing = []
-    for expectation in _expectations(case / "refused.txt"):
-        hit = next((f for f in unmatched if expectation.matches(f)), None)
-        if hit is None:
-            missing.append(str(expectation))
-        else:
-            unmatched.remove(hit)
-    assert not missing and not unmatched, (
-        f"refusal of {case.name}:\n missing: {missing}\n unexpected:\n{_show(unmatched)}\n all:\n{_show(findings)}"
-    )
-
-
-@pytest.mark.parametrize("case", _params(CASES))
+@pytest.mark.parametrize("case", params(CASES, KNOWN_BUGS))
 def test_remove_case(case: Path) -> None:
-    before, ids = _read(case, "before.py"), _ids(case)
-
-    if (case / "refused.txt").exists():
-        with pytest.raises(Refusal) as raised:
-            _remove(before, ids)
-        check_refusal(case, raised.value.findings)
-        return
-
-    result = _remove(before, ids)
-
-    if (case / "nothing.txt").exists():
-        assert result.code == before, "nothing to remove, yet the code changed:\n" + _diff(before, result.code)
-        assert not result.sites and not result.classes, f"{case.name}: sites {result.sites}, classes {result.classes}"
-        assert not result.warnings, _show(result.warnings)
-        return
-
-    expected = _read(case, "expected.py")
-    if result.code != expected:
-        pytest.fail(f"{case.name}: result differs from expected.py\n" + _diff(expected, result.code), pytrace=False)
-    assert result.sites, f"{case.name}: the code was rewritten but no site was reported"
-    assert not result.warnings, f"{case.name}: a remove warns of nothing, got:\n{_show(result.warnings)}"
-    differences = projection.remove_differences(before, result.code, ids)
-    assert not differences, "\n\n".join(differences)
-
-    # Once committed, a second remove of the same ids has nothing to do.
-    again = _remove(result.code, ids)
-    assert again.code == result.code and not again.sites, _diff(result.code, again.code, "second remove")
+    check_result(case, "remove", _remove, projection.remove_differences)
 
 
 # -- the fixtures themselves, without the implementation ----------------------
@@ -155,28 +47,12 @@ def test_remove_case(case: Path) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_fixture_is_well_formed(case: Path) -> None:
-    present = [name for name in OUTCOMES if (case / name).exists()]
-    assert len(present) == 1, f"{case.name}: exactly one of {OUTCOMES}, found {present}"
-    for name in ("before.py", "expected.py", "ids.txt", "refused.txt", "nothing.txt"):
-        if (case / name).exists():
-            text = _read(case, name)
-            assert "\r" not in text and text.endswith("\n"), f"{case.name}/{name}: LF endings, final newline"
-            if name.endswith(".py"):
-                compile(text, f"{case.name}/{name}", "exec")
-    if (case / "ids.txt").exists():
-        assert len(_read(case, "ids.txt").splitlines()) == 1 and _ids(case), f"{case.name}/ids.txt: one line of ids"
-    if (case / "refused.txt").exists():
-        assert _expectations(case / "refused.txt"), f"{case.name}/refused.txt is empty"
-        before_lines = _read(case, "before.py").splitlines()
-        for expectation in _expectations(case / "refused.txt"):
-            assert 1 <= expectation.line <= len(before_lines), f"{case.name}: line {expectation.line} is not in before.py"
-    if (case / "nothing.txt").exists():
-        assert _read(case, "nothing.txt").strip(), f"{case.name}/nothing.txt says why in one line"
+    check_well_formed(case)
 
 
 @pytest.mark.parametrize("case", EXPECTED, ids=[c.name for c in EXPECTED])
 def test_expected_fixture_keeps_the_rule(case: Path) -> None:
-    before, expected, ids = _read(case, "before.py"), _read(case, "expected.py"), _ids(case)
+    before, expected, ids = read(case, "before.py"), read(case, "expected.py"), ids_of(case)
     assert not projection.remove_differences(before, expected, ids)
     for patch_id in ids:
         assert f'deprecate_patch("{patch_id}")' in before, f"{case.name}: before.py has no marker of {patch_id}"
@@ -186,7 +62,7 @@ def test_expected_fixture_keeps_the_rule(case: Path) -> None:
     # activity called differently, is a difference.
     lines = expected.splitlines(True)
     for number, line in enumerate(lines):
-        match = _MARKER_LINE.match(line)
+        match = MARKER_LINE.match(line)
         if match and match["id"] not in ids:
             without = "".join(lines[:number] + lines[number + 1 :])
             assert projection.remove_differences(before, without, ids), (
@@ -199,5 +75,5 @@ def test_expected_fixture_keeps_the_rule(case: Path) -> None:
 
 @pytest.mark.parametrize("case", NOTHING, ids=[c.name for c in NOTHING])
 def test_nothing_fixture_has_no_marker(case: Path) -> None:
-    before = _read(case, "before.py")
-    assert not set(_ids(case)) & set(projection.marker_ids(before) + projection.patch_ids(before))
+    before = read(case, "before.py")
+    assert not set(ids_of(case)) & set(projection.marker_ids(before) + projection.patch_ids(before))
