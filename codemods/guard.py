@@ -44,6 +44,7 @@ from .workflow_code import (
     find_workflow_code,
     is_pinned,
     module_level_names,
+    pinned_note,
     read_bindings,
 )
 
@@ -503,9 +504,7 @@ def check_module(base: str, head: str, *, stem: str = "workflow") -> GuardResult
     result.findings.extend(seen.values())
     result.changed_classes = list(dict.fromkeys(result.changed_classes))
     for owner, line in pinned_changed.items():
-        result.pinned.append(PinnedNote(line, owner, (
-            f"{owner} changed, and it is pinned (versioning_behavior=PINNED): its executions stay on the "
-            "build that started them, so no patch is needed")))
+        result.pinned.append(PinnedNote(line, owner, pinned_note(owner)))
 
     # Non-deterministic calls newly added to workflow code.
     before = nondeterministic_calls(base_tree)

@@ -36,7 +36,9 @@ from .workflow_code import (
     WorkflowCode,
     find_workflow_code,
     is_inert,
+    is_pinned,
     module_level_names,
+    pinned_note,
 )
 
 RegionKind = Literal["add", "remove", "replace", "chain"]
@@ -58,6 +60,9 @@ class IntroduceResult:
     regions: list[Region] = field(default_factory=list)
     warnings: list[Finding] = field(default_factory=list)
     classes: list[str] = field(default_factory=list)
+    # Pinned workflow classes whose code changed: they need no patch (line
+    # of the class in the edited text).
+    notes: list[Finding] = field(default_factory=list)
 
 
 def patch_ids_in(tree: ast.Module) -> dict[str, int]:
@@ -508,11 +513,14 @@ def _assignments(body: list[ast.stmt]) -> dict[str, tuple[str, int]]:
     return found
 
 
-def _refuse_changed_constants(base_tree: ast.Module, edited_tree: ast.Module, base_code: WorkflowCode) -> None:
+def _refuse_changed_constants(base_tree: ast.Module, edited_tree: ast.Module, base_code: WorkflowCode,
+                              pinned: set[str] = frozenset()) -> None:  # type: ignore[assignment]
     """A value workflow code reads from the module or its class changed: no
     statement of the workflow changed, so there is nothing to wrap, yet old
-    executions would run with the new value."""
-    functions = [fn for fn in base_code.functions.values() if fn.runs_in_workflow]
+    executions would run with the new value. Code only `pinned` classes run
+    does not count: their executions keep the build that started them."""
+    functions = [fn for fn in base_code.functions.values()
+                 if fn.runs_in_workflow and not _pinned_only(fn.owners, pinned)]
     module_reads = {n.id for fn in functions for n in ast.walk(fn.node) if isinstance(n, ast.Name)}
     base_module = _assignments(base_tree.body)
     for name, (value, line) in _assignments(edited_tree.body).items():
@@ -525,7 +533,7 @@ def _refuse_changed_constants(base_tree: ast.Module, edited_tree: ast.Module, ba
     edited_classes = {s.name: s for s in edited_tree.body if isinstance(s, ast.ClassDef)}
     for class_name, class_node in base_code.classes.items():
         edited_class = edited_classes.get(class_name)
-        if edited_class is None:
+        if edited_class is None or class_name in pinned:
             continue
         reads = {
             n.attr
@@ -542,6 +550,12 @@ def _refuse_changed_constants(base_tree: ast.Module, edited_tree: ast.Module, ba
                     f"{class_name}.{name} changed and workflow code reads it: a patch cannot wrap a class attribute; "
                     f"keep {name} and add the new value under a new name used inside the patched code",
                 )
+
+
+def _pinned_only(owners: Sequence[str], pinned: set[str]) -> bool:
+    """Code that only pinned workflow classes run (Worker Versioning keeps
+    their executions on the build that started them: no patch needed)."""
+    return bool(owners) and set(owners) <= pinned
 
 
 def _is_patch_test(node: ast.expr, patch_id: str) -> bool:
@@ -678,7 +692,15 @@ def _introduce(base: str, edited: str, patch_id: str, *, date: datetime.date, ma
     base_asts = _ast_definitions(base_tree)
     edited_asts = _ast_definitions(edited_tree)
 
+    # Worker Versioning keeps a pinned workflow's executions on the build that
+    # started them: its code is never wrapped (judged by base, the code those
+    # executions run).
+    pinned = {name for name, cls in base_code.classes.items() if is_pinned(cls, base_code.bindings)}
+    pinned_changed: dict[str, None] = {}
+
     for qualname, fn in base_code.functions.items():
+        if _pinned_only(fn.owners, pinned) or fn.class_name in pinned:
+            continue
         if fn.role in ("run", "signal", "update") and qualname not in edited_defs:
             raise refuse(
                 fn.node.lineno,
@@ -687,7 +709,7 @@ def _introduce(base: str, edited: str, patch_id: str, *, date: datetime.date, ma
                 "base",
             )
 
-    _refuse_changed_constants(base_tree, edited_tree, base_code)
+    _refuse_changed_constants(base_tree, edited_tree, base_code, pinned)
 
     bodies: dict[int, cst.IndentedBlock] = {}
     for qualname, (class_name, edit_def) in edited_defs.items():
@@ -696,6 +718,12 @@ def _introduce(base: str, edited: str, patch_id: str, *, date: datetime.date, ma
             continue  # new code, or code no old execution runs
         base_def = base_defs[qualname][1]
         edit_node = edited_asts[qualname]
+        if _pinned_only(base_fn.owners, pinned):
+            if header_key(base_asts[qualname]) != header_key(edit_node) or (
+                _suite_key(rewriter.base_keys, base_def.body) != _suite_key(rewriter.edited_keys, edit_def.body)
+            ):
+                pinned_changed.update(dict.fromkeys(sorted(base_fn.owners)))
+            continue
         if header_key(base_asts[qualname]) != header_key(edit_node):
             raise refuse(
                 edit_node.lineno,
@@ -721,8 +749,12 @@ def _introduce(base: str, edited: str, patch_id: str, *, date: datetime.date, ma
             )
         bodies[id(edit_def)] = new_body  # type: ignore[assignment]
 
+    notes = [
+        Finding((edited_code.classes.get(name) or base_code.classes[name]).lineno, pinned_note(name))
+        for name in pinned_changed
+    ]
     if not rewriter.regions:
-        return IntroduceResult(code=edited)
+        return IntroduceResult(code=edited, notes=notes)
 
     # The old branches must still run in the result.
     old_statements = [stmt for region in rewriter.regions for stmt in region.old]
@@ -823,4 +855,4 @@ def _introduce(base: str, edited: str, patch_id: str, *, date: datetime.date, ma
                     "deprecate the oldest once no execution needs them",
                 )
             )
-    return IntroduceResult(code=code, regions=regions, warnings=warnings, classes=list(touched))
+    return IntroduceResult(code=code, regions=regions, warnings=warnings, classes=list(touched), notes=notes)

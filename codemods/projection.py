@@ -53,6 +53,7 @@ from .workflow_code import (
     Bindings,
     find_workflow_code,
     is_inert,
+    is_pinned,
     module_level_names,
     read_bindings,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "project",
     "behaves_as",
     "reachable_worlds",
+    "pinned_functions",
     "introduce_differences",
     "MARKER",
     "marker_ids",
@@ -461,15 +463,27 @@ def reachable_worlds(existing_ids: Iterable[str], new_id: str) -> list[dict[str,
     return worlds
 
 
+def pinned_functions(source: str | ast.Module) -> set[str]:
+    """Qualified names of the workflow functions that only pinned classes
+    (`@workflow.defn(versioning_behavior=...PINNED)`) run: Worker Versioning
+    keeps those executions on the build that started them, so old
+    behaviour need not be kept there."""
+    tree = ast.parse(source) if isinstance(source, str) else source
+    code = find_workflow_code(tree)
+    pinned = {name for name, cls in code.classes.items() if is_pinned(cls, code.bindings)}
+    return {q for q, fn in code.functions.items() if fn.owners and set(fn.owners) <= pinned}
+
+
 def introduce_differences(base: str, edited: str, result: str, patch_id: str) -> list[str]:
     """DESIGN.md's rule for introduce, checked in every reachable world: the
     result with `patch_id` true behaves as `edited`, with it false as `base`.
 
     With the new id false only the base's functions are compared: what the
     edit added (a new handler, a helper only the new branch reaches) has no
-    old behaviour to keep.
+    old behaviour to keep; nor has code only pinned workflows run.
     """
     existing = list(dict.fromkeys(patch_ids(base) + patch_ids(edited) + patch_ids(result)))
+    pinned = pinned_functions(base)
     differences: list[str] = []
     for truth in reachable_worlds(existing, patch_id):
         world = World(truth)
@@ -477,7 +491,8 @@ def introduce_differences(base: str, edited: str, result: str, patch_id: str) ->
             found = behaves_as(result, world, edited, world)
             side = "edited"
         else:
-            found = behaves_as(result, world, base, world, functions=project(base, world))
+            found = behaves_as(result, world, base, world,
+                               functions=[f for f in project(base, world) if f not in pinned])
             side = "base"
         differences += [f"in {world.describe()} vs {side}: {d}" for d in found]
     return differences

@@ -175,6 +175,12 @@ def is_pinned(node: ast.ClassDef, bindings: Bindings) -> bool:
     return False
 
 
+def pinned_note(class_name: str) -> str:
+    """What introduce and check say about a changed pinned workflow class."""
+    return (f"{class_name} changed, and it is pinned (versioning_behavior=PINNED): its executions stay on "
+            "the build that started them, so no patch is needed")
+
+
 @dataclass
 class WorkflowFunction:
     qualname: str  # "OrderWorkflow.run", or "helper" for a module-level function

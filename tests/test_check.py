@@ -73,7 +73,8 @@ def test_edit_without_patch_fails_and_the_suggested_introduce_fixes_it(tmp_path,
     assert introduced.exit_code == 0, introduced.output
     after = run(repo, "check", "--base", "HEAD~1")
     assert after.exit_code == 0, after.output
-    assert after.stdout.strip().splitlines() == [after.stdout.strip()]
+    # One summary line, after the notes on pinned workflows (they need no patch).
+    assert [line for line in after.stdout.splitlines() if ": note: " not in line] == [after.stdout.splitlines()[-1]]
     assert f"under a new patch ({command[2]})" in after.stdout
 
 
@@ -83,7 +84,9 @@ def test_introduced_result_passes(tmp_path, case):
     write(repo, ORDER, (case / "expected.py").read_bytes())
     result = run(repo, "check")
     assert result.exit_code == 0, result.output
-    assert result.stdout == (
+    notes = "".join(line for line in result.stdout.splitlines(keepends=True) if ": note: " in line)
+    assert bool(notes) == (case / "notes.txt").exists()  # a pinned workflow changed: check says so
+    assert result.stdout == notes + (
         "patchmod check: ok: 1 changed Python file against HEAD; "
         "every workflow change is under a new patch (new-feature-v1)\n"
     )
@@ -95,8 +98,10 @@ def test_safe_only_changes_stay_silent(tmp_path, case):
     write(repo, ORDER, (case / "edited.py").read_bytes())
     result = run(repo, "check")
     assert result.exit_code == 0, result.output
-    assert result.stdout == ("patchmod check: ok: 1 changed Python file against HEAD; "
-                             "no workflow change needs a patch\n")
+    notes = [line for line in result.stdout.splitlines(keepends=True) if ": note: " in line]
+    assert "".join(notes) + "patchmod check: ok: 1 changed Python file against HEAD; " \
+        "no workflow change needs a patch\n" == result.stdout
+    assert bool(notes) == (case / "notes.txt").exists()  # a pinned workflow changed: check says so
     assert result.stderr == ""
 
 

@@ -6,7 +6,8 @@
   whose message contains the substring.
 - nothing.txt: the result is edited.py itself and no region is reported.
 - warnings.txt: each `LINE: SUBSTRING` matches one warning, and there are no
-  others (a case without the file expects none).
+  others (a case without the file expects none). notes.txt: the same for
+  notes (a changed pinned workflow class needs no patch).
 
 The fixture checks at the bottom need no implementation: they keep the
 hand-written expected files honest against the projection oracle.
@@ -89,8 +90,8 @@ def _show(findings: list[Finding]) -> str:
     return "\n".join(f"  {f.side}:{f.line}: {f.message}" for f in findings) or "  (none)"
 
 
-def _check_warnings(case: Path, warnings: list[Finding]) -> None:
-    wanted = _expectations(case / "warnings.txt") if (case / "warnings.txt").exists() else []
+def _check_warnings(case: Path, warnings: list[Finding], name: str = "warnings.txt") -> None:
+    wanted = _expectations(case / name) if (case / name).exists() else []
     unmatched = list(warnings)
     missing = []
     for expectation in wanted:
@@ -100,7 +101,7 @@ def _check_warnings(case: Path, warnings: list[Finding]) -> None:
         else:
             unmatched.remove(hit)
     assert not missing and not unmatched, (
-        f"warnings of {case.name}:\n missing: {[str(m) for m in missing]}\n unexpected:\n{_show(unmatched)}"
+        f"{name.removesuffix('.txt')} of {case.name}:\n missing: {[str(m) for m in missing]}\n unexpected:\n{_show(unmatched)}"
     )
 
 
@@ -126,6 +127,7 @@ def test_introduce_case(case: Path) -> None:
             edited, result.code
         )
         _check_warnings(case, result.warnings)
+        _check_warnings(case, result.notes, "notes.txt")
         return
 
     expected = _read(case, "expected.py")
@@ -134,6 +136,7 @@ def test_introduce_case(case: Path) -> None:
     differences = projection.introduce_differences(base, edited, result.code, PATCH_ID)
     assert not differences, "\n\n".join(differences)
     _check_warnings(case, result.warnings)
+    _check_warnings(case, result.notes, "notes.txt")
 
     # Once committed, the result is both base and working tree: a later
     # introduce finds nothing to wrap and leaves every byte alone.
@@ -158,7 +161,7 @@ def test_fixture_is_well_formed(case: Path) -> None:
                 compile(text, f"{case.name}/{name}", "exec")
             assert "\r" not in text and text.endswith("\n"), f"{case.name}/{name}: LF endings, final newline"
     assert _read(case, "base.py") != _read(case, "edited.py"), f"{case.name}: the edit changes nothing"
-    for name in ("refused.txt", "warnings.txt"):
+    for name in ("refused.txt", "warnings.txt", "notes.txt"):
         if (case / name).exists():
             assert _expectations(case / name), f"{case.name}/{name} is empty"
     if (case / "nothing.txt").exists():
@@ -180,6 +183,8 @@ def test_expected_fixture_keeps_the_rule(case: Path) -> None:
 def test_nothing_fixture_really_behaves_as_base(case: Path) -> None:
     base, edited = _read(case, "base.py"), _read(case, "edited.py")
     existing = projection.patch_ids(base)
+    pinned = projection.pinned_functions(base)  # pinned workflows keep their build: nothing to keep
     for truth in projection.reachable_worlds(existing, PATCH_ID):
         world = projection.World(truth)
-        assert not projection.behaves_as(edited, world, base, world, functions=projection.project(base, world))
+        functions = [f for f in projection.project(base, world) if f not in pinned]
+        assert not projection.behaves_as(edited, world, base, world, functions=functions)
