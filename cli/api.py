@@ -19,18 +19,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from patchmod.cli import commit as commit_mod
-from patchmod.cli import files, repo as repo_mod
+from patchmod.cli import files, pull_request as pr, repo as repo_mod
 from patchmod.cli.config import load_config
 from patchmod.cli.errors import PatchmodError
 from patchmod.cli.output import JsonReport, finding_line, qualified_name, unified_diff
 from patchmod.cli.retire import ProgressFactory, RetireReport, retire
+from patchmod.cli.server import ServerOptions
 from patchmod.codemods import patch_ids
 
 from patchmod.cli.check import CheckReport, check
+from patchmod.cli.histories import PullReport
+from patchmod.cli.readiness import NotReady, ReadinessReport
 from patchmod.cli.status import StatusReport, status
+from patchmod.cli.verify import VerifyReport
 
-__all__ = ["introduce", "deprecate", "remove", "status", "check", "IntroduceReport", "RetireReport",
-           "StatusReport", "CheckReport", "PatchmodError"]
+__all__ = ["introduce", "deprecate", "remove", "status", "check", "verify", "histories_pull", "ready",
+           "IntroduceReport", "RetireReport", "StatusReport", "CheckReport", "VerifyReport", "PullReport",
+           "ReadinessReport", "ServerOptions", "PatchmodError", "NotReady"]
 
 
 @dataclass
@@ -42,15 +47,21 @@ class IntroduceReport(JsonReport):
     files: list[str] = field(default_factory=list)
     regions: list[dict] = field(default_factory=list)
     commit: str | None = None
+    branch: str | None = None  # the branch created and committed on (--branch)
     warnings: list[dict] = field(default_factory=list)
+    notes: list[dict] = field(default_factory=list)  # pinned workflows: changed, no patch needed
     nothing_to_do: bool = False
     message: str = ""
+    pull_request: dict | None = None  # {"title", "body"} when files were (or would be) rewritten
     # Not in the JSON object:
     diff: str = ""  # unified diff of every rewrite (always computed)
     warning_lines: list[str] = field(default_factory=list)  # warnings as printed
+    note_lines: list[str] = field(default_factory=list)  # notes as printed
+    workflows: list[str] = field(default_factory=list)  # touched workflow classes, "Class (path)"
 
     command = "introduce"
-    _KEYS = ("command", "patch_id", "files", "regions", "commit", "warnings", "nothing_to_do", "message", "errors")
+    _KEYS = ("command", "patch_id", "files", "regions", "commit", "branch", "warnings", "notes",
+             "nothing_to_do", "message", "pull_request", "errors")
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -59,9 +70,12 @@ class IntroduceReport(JsonReport):
             "files": list(self.files),
             "regions": [dict(r) for r in self.regions],
             "commit": self.commit,
+            "branch": self.branch,
             "warnings": [dict(w) for w in self.warnings],
+            "notes": [dict(n) for n in self.notes],
             "nothing_to_do": self.nothing_to_do,
             "message": self.message,
+            "pull_request": dict(self.pull_request) if self.pull_request else None,
             "errors": [],
         }
 
@@ -100,6 +114,7 @@ def introduce(
     dry_run: bool = False,
     *,
     date: datetime.date | None = None,
+    branch: str | None = None,
 ) -> IntroduceReport:
     """Wrap what changed in workflow code since `base` in `workflow.patched(patch_id)`.
 
@@ -108,20 +123,29 @@ def introduce(
     written; a refusal in one file raises `PatchmodError` and leaves all of
     them, the index and the history as they were. `dry_run` writes nothing
     (see `report.diff`); `commit=False` writes without committing.
+    `branch` creates that branch at HEAD and checks it out before writing
+    and committing (refused when it exists, or with `dry_run` or
+    `commit=False`). `report["pull_request"]` is a title and markdown body.
+    Pinned workflow classes (`versioning_behavior=PINNED`) are not wrapped:
+    `report["notes"]` says so.
     """
-    start = os.fspath(repo_path)
-    repo = repo_mod.open_repo(start)
-    root = repo_mod.root_of(repo)
-
     reason = patch_ids.invalid_reason(patch_id)
     if reason:
         raise PatchmodError(f"{patch_id!r}: {reason}")
+    if branch is not None and (dry_run or not commit):
+        raise PatchmodError(f"--branch needs a commit: it cannot go with "
+                            f"{'--dry-run' if dry_run else '--no-commit'}")
+    start = os.fspath(repo_path)
+    repo = repo_mod.open_repo(start)
+    root = repo_mod.root_of(repo)
     report = IntroduceReport(patch_id=patch_id)
     vague = patch_ids.vague_reason(patch_id)
     if vague:
         _warning(report, None, None, vague)
 
     base_sha = repo_mod.resolve_commit(repo, base)
+    if branch is not None:
+        repo_mod.check_new_branch(repo, branch)
     uses = repo_mod.known_uses(repo, patch_id, base_sha, base)
     if uses:
         why = "an id is used once, ever: pick a new one"
@@ -184,9 +208,14 @@ def introduce(
         raise PatchmodError(refusals, errors)
 
     touched = [(path, edited, result) for path, edited, result in results if result.regions]
+    pinned: list[str] = []
     for path, _edited, result in results:
         for w in result.warnings:
             _warning(report, path, w.line, w.message, getattr(w, "side", "edited"), base)
+        for n in result.notes:
+            report.notes.append({"file": path, "line": n.line, "message": n.message})
+            report.note_lines.append(f"{path}:{n.line}: note: {n.message}")
+            pinned.append(n.message.split(" ", 1)[0])
     if not touched:
         report.nothing_to_do = True
         if skipped and not differing:
@@ -194,6 +223,10 @@ def introduce(
                               f"old code to keep ({', '.join(skipped)})")
         elif not differing:
             report.message = f"nothing to do: no given file differs from {base}"
+        elif pinned:
+            report.message = (f"nothing to do: no change needs a patch; {', '.join(pinned)} "
+                              f"{'is' if len(pinned) == 1 else 'are'} pinned (versioning_behavior=PINNED): "
+                              f"{'its' if len(pinned) == 1 else 'their'} executions stay on the build that started them")
         else:
             report.message = ("nothing to do: no change in workflow code needs a patch "
                               "(comments, logging, docstrings, queries, new handlers or non-workflow code)")
@@ -201,6 +234,7 @@ def introduce(
 
     for path, _edited, result in touched:
         report.files.append(path)
+        report.workflows.extend(f"`{name}` ({path})" for name in result.classes)
         for r in result.regions:
             report.regions.append({
                 "file": path, "class": r.class_name, "method": r.function,
@@ -209,27 +243,31 @@ def introduce(
     report.diff = unified_diff((path, edited, result.code) for path, edited, result in touched)
     count = f"{len(report.regions)} region{'s' if len(report.regions) != 1 else ''} in " \
             f"{len(report.files)} file{'s' if len(report.files) != 1 else ''}"
+    report.pull_request = pr.pull_request("introduce", [patch_id], files=report.files,
+                                          locations=pr.region_lines(report.regions), workflows=report.workflows)
     if dry_run:
         report.message = f"dry run: would introduce {patch_id} in {count}; nothing written"
         return report
 
     if commit:
         commit_mod.check_index_unlocked(repo)
-    files.write_all(root, [(path, result.code) for path, _edited, result in touched])
-    if not commit:
-        report.message = f"introduced {patch_id} in {count}; not committed (--no-commit)"
-        return report
-
-    body = f'Wrap the changed workflow code in workflow.patched("{patch_id}"):\n\n' + "\n".join(
-        f"  {r['file']}:{r['start_line']} {qualified_name(r['class'], r['method'])} {r['kind']}"
-        for r in report.regions
-    )
-    message = commit_mod.stage_message("introduce", [patch_id], body)
-    report.commit = commit_mod.commit_files(repo, report.files, message)
+    with repo_mod.on_new_branch(repo, branch):
+        files.write_all(root, [(path, result.code) for path, _edited, result in touched])
+        if not commit:
+            report.message = f"introduced {patch_id} in {count}; not committed (--no-commit)"
+            return report
+        body = f'Wrap the changed workflow code in workflow.patched("{patch_id}"):\n\n' + "\n".join(
+            f"  {r['file']}:{r['start_line']} {qualified_name(r['class'], r['method'])} {r['kind']}"
+            for r in report.regions
+        )
+        message = commit_mod.stage_message("introduce", [patch_id], body)
+        report.commit = commit_mod.commit_files(repo, report.files, message)
+    report.branch = branch
     problem = commit_mod.sync_index(repo, report.files)
     if problem:
         _warning(report, None, None, problem)
-    report.message = f"introduced {patch_id} in {count}; committed {report.commit[:12]}"
+    on = f" on the new branch {branch}" if branch else ""
+    report.message = f"introduced {patch_id} in {count}; committed {report.commit[:12]}{on}"
     return report
 
 
@@ -243,6 +281,10 @@ def deprecate(
     date: datetime.date | None = None,
     jobs: int | None = None,
     progress: ProgressFactory | None = None,
+    branch: str | None = None,
+    require_ready: bool = False,
+    server: ServerOptions | None = None,
+    include_closed: bool = False,
 ) -> RetireReport:
     """Turn every `workflow.patched(ID)` of `patch_ids` into
     `workflow.deprecate_patch(ID)` in place, keeping only the patched code.
@@ -259,9 +301,19 @@ def deprecate(
     none; default: every core when more than 8 files are parsed).
     `progress(n_files)` may return a context manager with `update(n)`
     (`click.progressbar` fits); it is told of each file done.
+
+    `branch` creates that branch at HEAD and checks it out before writing
+    and committing (refused when it exists, or with `dry_run` or
+    `commit=False`); `report["pull_request"]` is a title and markdown body.
+    `require_ready` asks the Temporal server `server` (default
+    localhost:7233, namespace default) first, as `ready(..., stage=
+    "deprecate")` does (`include_closed` counts retained closed executions
+    too): when it is not safe, `NotReady` (exit status 1) is raised with
+    nothing written; an unreachable server raises `PatchmodError`.
     """
     return retire("deprecate", repo_path, patch_ids, paths, commit, dry_run,
-                  date=date, jobs=jobs, progress=progress)
+                  date=date, jobs=jobs, progress=progress, branch=branch, require_ready=require_ready,
+                  server=server, include_closed=include_closed)
 
 
 def remove(
@@ -274,6 +326,10 @@ def remove(
     date: datetime.date | None = None,
     jobs: int | None = None,
     progress: ProgressFactory | None = None,
+    branch: str | None = None,
+    require_ready: bool = False,
+    server: ServerOptions | None = None,
+    include_closed: bool = False,
 ) -> RetireReport:
     """Strip every `workflow.deprecate_patch(ID)` statement of `patch_ids`.
 
@@ -282,6 +338,72 @@ def remove(
     looked at: deprecate first. Otherwise as `deprecate`, with the commit
     `patchmod: remove ID...` and `Patch-Stage: removed`. A removed id stays
     retired: `introduce` refuses it (its changelog line and trailer remain).
+    `branch`, `require_ready` (stage "remove"), `server` and
+    `include_closed` as for `deprecate`.
     """
     return retire("remove", repo_path, patch_ids, paths, commit, dry_run,
-                  date=date, jobs=jobs, progress=progress)
+                  date=date, jobs=jobs, progress=progress, branch=branch, require_ready=require_ready,
+                  server=server, include_closed=include_closed)
+
+
+def verify(
+    repo_path: str | os.PathLike[str],
+    histories: str | os.PathLike[str],
+    workflows: Sequence[str] | None = None,
+    *,
+    python: str | None = None,
+    timeout: float | None = None,
+) -> VerifyReport:
+    """Replay every `*.json` history under `histories` (relative to
+    `repo_path`) against the current code: the `workflows` classes
+    ("MODULE:CLASS", imported with `repo_path` on sys.path) or, without
+    them, the repository's own `@workflow.defn` classes, matched by workflow
+    type. Each result is ok, nondeterminism (with the event id), error or
+    skipped; `report.ok` / `report.exit_code` sum them up. Bad usage (no
+    such folder, no histories, no classes) raises `PatchmodError`."""
+    from patchmod.cli.verify import verify_histories  # noqa: PLC0415
+
+    return verify_histories(repo_path, histories, list(workflows or []), python=python, timeout=timeout)
+
+
+def histories_pull(
+    query: str,
+    out: str | os.PathLike[str],
+    *,
+    server: ServerOptions | None = None,
+    limit: int | None = None,
+    on_total: Any = None,
+    on_file: Any = None,
+) -> PullReport:
+    """Write `<workflow_id>_<run_id>.json` into `out` for every execution the
+    visibility `query` matches on `server` (at most `limit`), ready for
+    `verify`. `on_total(n)` hears the count first, `on_file(entry)` each file
+    written. An unreachable server or a refused query raises `PatchmodError`."""
+    from patchmod.cli.histories import pull_histories  # noqa: PLC0415
+
+    return pull_histories(server or ServerOptions(), query, out, limit=limit, on_total=on_total, on_file=on_file)
+
+
+def ready(
+    repo_path: str | os.PathLike[str] | None,
+    patch_ids: str | Sequence[str],
+    *,
+    server: ServerOptions | None = None,
+    stage: str = "next",
+    include_closed: bool = False,
+    workflow_types: Sequence[str] | None = None,
+) -> ReadinessReport:
+    """Whether deprecating or removing each id is safe on `server`: "deprecate",
+    "remove", "both" or "next" (the stage the code is ready for). The
+    workflow types come from the repository's code (or `workflow_types`);
+    their running executions (and, with `include_closed`, the closed ones
+    still inside retention) are read for the ids' `core_patch` markers.
+    `report.safe` / `report.exit_code` (0 or 1) answer; `report.lines()` and
+    `report.note` are what `patchmod ready` prints. An unreachable server or
+    an id the code does not hold raises `PatchmodError`."""
+    from patchmod.cli.readiness import check_readiness  # noqa: PLC0415 - temporalio
+
+    ids = [patch_ids] if isinstance(patch_ids, str) else list(patch_ids)
+    return check_readiness(repo_path, ids, server=server or ServerOptions(), stage=stage,
+                           include_closed=include_closed,
+                           workflow_types=list(workflow_types) if workflow_types else None)

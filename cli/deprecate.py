@@ -19,10 +19,16 @@ deprecate = retire_command(
     subject `patchmod: deprecate ID...`, one `Patch-Id: ID` trailer per ID and
     `Patch-Stage: deprecated`.
 
-    Run it once no open (or retained) execution lacks the patch marker.
+    Run it once no open (or retained) execution lacks the patch marker:
+    --require-ready asks the server first (as `patchmod ready ID --stage
+    deprecate`, with the same server options) and writes nothing unless it
+    says safe. --branch NAME commits on a new branch NAME; --json then
+    carries a pull request title and body.
 
-    Exit status: 0 done or nothing to do, 2 bad usage, bad input or a refusal
-    (a site that cannot be rewritten exactly, a file to rewrite with
-    uncommitted changes); then nothing is written or committed.
+    Exit status: 0 done or nothing to do, 1 --require-ready and the server
+    says not safe yet (its answer on stderr), 2 bad usage, bad input, a
+    refusal (a site that cannot be rewritten exactly, a file to rewrite with
+    uncommitted changes, an existing --branch) or an unreachable server; on
+    1 and 2 nothing is written or committed.
     """,
 )

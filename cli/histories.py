@@ -204,8 +204,11 @@ def pull(ctx: click.Context, address: str, namespace: str, api_key: str | None, 
         if bar is not None:
             bar.update(1)
 
+    from patchmod.cli import api  # noqa: PLC0415
+
     try:
-        report = pull_histories(options, query, out_dir, limit=limit, on_total=on_total, on_file=on_file)
+        report = api.histories_pull(query, out_dir, server=options, limit=limit, on_total=on_total,
+                                    on_file=on_file)
     except PatchmodError as exc:
         if bar is not None:
             bar.__exit__(None, None, None)

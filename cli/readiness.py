@@ -380,6 +380,11 @@ class ReadinessReport(JsonReport):
         return "; ".join(parts)
 
     @property
+    def retention(self) -> str | None:
+        """The namespace's retention period in words ("3 days"), when known."""
+        return _duration(self.retention_seconds) if self.retention_seconds else None
+
+    @property
     def note(self) -> str:
         counted = f"Counted: {self.counted} of namespace {self.namespace}."
         if self.include_closed:
@@ -388,8 +393,8 @@ class ReadinessReport(JsonReport):
                     "reset and replayed.")
         else:
             note = f"{counted} {RETENTION_NOTE}"
-        if self.retention_seconds:
-            note += f" Retention here: {_duration(self.retention_seconds)}."
+        if self.retention:
+            note += f" Retention here: {self.retention}."
         return note
 
     def as_dict(self) -> dict[str, Any]:
@@ -436,6 +441,23 @@ class ReadinessReport(JsonReport):
                     out.append(f"    {stage} blocked by {_count(len(blocking), 'execution')} that {why}: "
                                f"{shown}{more}")
         return out
+
+
+class NotReady(PatchmodError):
+    """`deprecate` / `remove --require-ready`: the server says the stage is
+    not safe yet, so nothing was written. Exit status 1, as `ready` answers
+    "not safe": the check found a problem (2 stays for bad usage, bad input
+    and an unreachable server). `readiness` is the server's answer."""
+
+    exit_code = 1
+
+    def __init__(self, command: str, readiness: ReadinessReport):
+        self.readiness = readiness
+        first = f"{command} refused: the server says it is not safe yet; nothing written"
+        super().__init__(
+            [first, *readiness.lines(), readiness.note],
+            [{"file": None, "line": None, "message": f"{first} ({readiness.message})"}],
+        )
 
 
 def _count(n: int, noun: str) -> str:

@@ -56,14 +56,13 @@ def ready(ctx: click.Context, patch_ids: tuple[str, ...], address: str, namespac
     Exit status: 0 every asked stage is safe, 1 one is not, 2 bad usage, an
     ID the code does not hold, or a server that cannot be reached.
     """
-    from patchmod.cli.readiness import check_readiness  # noqa: PLC0415 - temporalio when run
+    from patchmod.cli import api  # noqa: PLC0415 - GitPython, temporalio when run
 
     start = ctx.obj["directory"] if ctx.obj else os.getcwd()
     server = ServerOptions(address=address, namespace=namespace, api_key=api_key, tls=tls)
     try:
-        report = check_readiness(start, list(patch_ids), server=server, stage=stage,
-                                 include_closed=include_closed,
-                                 workflow_types=list(workflow_types) or None)
+        report = api.ready(start, list(patch_ids), server=server, stage=stage,
+                           include_closed=include_closed, workflow_types=list(workflow_types) or None)
     except PatchmodError as exc:
         for line in exc.lines:
             echo_err(line)

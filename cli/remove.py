@@ -19,8 +19,14 @@ remove = retire_command(
 
     Run it once no open (or retained) execution carries a non-deprecated
     marker of the ID: their histories no longer replay afterwards.
+    --require-ready asks the server first (as `patchmod ready ID --stage
+    remove`, with the same server options) and writes nothing unless it
+    says safe. --branch NAME commits on a new branch NAME; --json then
+    carries a pull request title and body.
 
-    Exit status: 0 done or nothing to do, 2 bad usage, bad input or a refusal
-    (then nothing is written or committed).
+    Exit status: 0 done or nothing to do, 1 --require-ready and the server
+    says not safe yet (its answer on stderr), 2 bad usage, bad input, a
+    refusal (an existing --branch too) or an unreachable server; on 1 and 2
+    nothing is written or committed.
     """,
 )

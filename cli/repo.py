@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -277,3 +279,45 @@ def first_added(repo: git.Repo, text: str, specs: list[str] | None = None) -> st
         return None
     lines = out.split()
     return lines[0] if lines else None
+
+
+def check_new_branch(repo: git.Repo, name: str) -> None:
+    """Refuse a `--branch` name git would not take, or one that exists."""
+    if not name or name.startswith("-") or name == "HEAD" or name.strip() != name:
+        raise PatchmodError(f"--branch {name!r}: not a valid branch name")
+    try:
+        repo.git.check_ref_format(f"refs/heads/{name}")
+    except git.GitCommandError:
+        raise PatchmodError(f"--branch {name!r}: not a valid branch name") from None
+    try:
+        repo.git.show_ref("--verify", "--quiet", f"refs/heads/{name}")
+    except git.GitCommandError:
+        return  # no such branch: good
+    raise PatchmodError(f"--branch {name}: the branch exists already; pick another name "
+                        f"(or delete it: git branch -D {name})")
+
+
+@contextmanager
+def on_new_branch(repo: git.Repo, name: str | None) -> Iterator[None]:
+    """Create branch `name` at HEAD and check it out for the block (nothing
+    to do when `name` is None). HEAD's commit, the index and the working
+    tree stay as they are, so uncommitted work is carried along untouched.
+    If the block raises, HEAD goes back where it was and the branch is
+    deleted; the exception goes on."""
+    if name is None:
+        yield
+        return
+    check_new_branch(repo, name)
+    previous = None if repo.head.is_detached else repo.head.reference
+    commit = repo.head.commit
+    try:
+        branch = repo.create_head(name, commit)
+        repo.head.reference = branch
+    except (git.GitCommandError, OSError, ValueError) as exc:
+        raise PatchmodError(f"--branch {name}: cannot create the branch: {exc}") from None
+    try:
+        yield
+    except BaseException:
+        repo.head.reference = previous if previous is not None else commit
+        repo.delete_head(branch, force=True)
+        raise

@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from patchmod.cli import commit as commit_mod
-from patchmod.cli import files, repo as repo_mod
+from patchmod.cli import files, pull_request as pr, repo as repo_mod
 from patchmod.cli.errors import PatchmodError
 from patchmod.cli.output import JsonReport, finding_line, qualified_name, unified_diff
+from patchmod.cli.server import ServerOptions
 from patchmod.codemods import patch_ids as patch_id_rules
 from patchmod.codemods.patch_sites import might_hold
 
@@ -55,14 +56,20 @@ class RetireReport(JsonReport):
     files: list[str] = field(default_factory=list)
     sites: list[dict] = field(default_factory=list)
     commit: str | None = None
+    branch: str | None = None  # the branch created and committed on (--branch)
     warnings: list[dict] = field(default_factory=list)
     nothing_to_do: bool = False
     message: str = ""
+    readiness: dict | None = None  # the server's answer (--require-ready), as `ready --json` gives it
+    pull_request: dict | None = None  # {"title", "body"} when files were (or would be) rewritten
     # Not in the JSON object:
     diff: str = ""  # unified diff of every rewrite (always computed)
     warning_lines: list[str] = field(default_factory=list)  # warnings as printed
+    workflows: list[str] = field(default_factory=list)  # touched workflow classes, "Class (path)"
+    readiness_lines: list[str] = field(default_factory=list)  # the server's answer as printed
 
-    _KEYS = ("command", "patch_ids", "files", "sites", "commit", "warnings", "nothing_to_do", "message", "errors")
+    _KEYS = ("command", "patch_ids", "files", "sites", "commit", "branch", "warnings", "nothing_to_do",
+             "message", "readiness", "pull_request", "errors")
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -71,9 +78,12 @@ class RetireReport(JsonReport):
             "files": list(self.files),
             "sites": [dict(s) for s in self.sites],
             "commit": self.commit,
+            "branch": self.branch,
             "warnings": [dict(w) for w in self.warnings],
             "nothing_to_do": self.nothing_to_do,
             "message": self.message,
+            "readiness": self.readiness,
+            "pull_request": dict(self.pull_request) if self.pull_request else None,
             "errors": [],
         }
 
@@ -84,10 +94,13 @@ class RetireReport(JsonReport):
 
 def failure_object(command: str, patch_ids: Sequence[str], error: PatchmodError) -> dict[str, Any]:
     """The --json object of a refused command."""
+    readiness = getattr(error, "readiness", None)  # NotReady: the server's answer
     return {
         "command": command, "patch_ids": list(patch_ids), "files": [], "sites": [], "commit": None,
-        "warnings": [], "nothing_to_do": False,
+        "branch": None, "warnings": [], "nothing_to_do": False,
         "message": error.lines[0] if len(error.lines) == 1 else f"refused: {len(error.lines)} problems",
+        "readiness": readiness.as_dict() if readiness is not None else None,
+        "pull_request": None,
         "errors": error.errors,
     }
 
@@ -105,6 +118,7 @@ class FileOutcome:
     before: str | None = None
     after: str | None = None
     sites: list[Any] = field(default_factory=list)  # codemods.retire.SiteChange
+    classes: list[str] = field(default_factory=list)  # workflow classes the rewrite touched
     warnings: list[tuple[int | None, str]] = field(default_factory=list)
     problems: list[tuple[int | None, str]] = field(default_factory=list)
 
@@ -148,6 +162,7 @@ def rewrite_file(command: str, root: str, path: str, ids: Sequence[str], date: d
     outcome.warnings = [(w.line, w.message) for w in result.warnings]
     if result.changed:
         outcome.before, outcome.after, outcome.sites = text, result.code, list(result.sites)
+        outcome.classes = list(result.classes)
     return outcome
 
 
@@ -228,6 +243,10 @@ def retire(
     date: datetime.date | None = None,
     jobs: int | None = None,
     progress: ProgressFactory | None = None,
+    branch: str | None = None,
+    require_ready: bool = False,
+    server: ServerOptions | None = None,
+    include_closed: bool = False,
 ) -> RetireReport:
     """Deprecate or remove (`command`) every site of `patch_ids` in the
     repository's tracked Python files (or under `paths`). See
@@ -235,10 +254,15 @@ def retire(
     if command not in COMMANDS:
         raise ValueError(f"command must be one of {COMMANDS}, not {command!r}")
     ids = _ids(patch_ids)
+    if branch is not None and (dry_run or not commit):
+        raise PatchmodError(f"--branch needs a commit: it cannot go with "
+                            f"{'--dry-run' if dry_run else '--no-commit'}")
     start = os.fspath(repo_path)
     repo = repo_mod.open_repo(start)
     root = repo_mod.root_of(repo)
     repo_mod.resolve_commit(repo, "HEAD")  # the rewrite is committed on top of it
+    if branch is not None:
+        repo_mod.check_new_branch(repo, branch)
     specs = repo_mod.pathspecs(repo, start, list(paths) if paths else None)
     report = RetireReport(command=command, patch_ids=ids)
 
@@ -298,26 +322,48 @@ def retire(
         for s in sorted(outcome.sites, key=lambda s: s.line):
             report.sites.append({"file": outcome.path, "line": s.line, "class": s.class_name,
                                  "method": s.function, "form": s.form, "patch_id": s.patch_id})
+        report.workflows.extend(f"`{name}` ({outcome.path})" for name in outcome.classes)
     report.diff = unified_diff((o.path, o.before, o.after) for o in touched)
     done = f"{_PAST[command]} {' '.join(retired)} at {_plural(len(report.sites), 'site')} " \
            f"in {_plural(len(report.files), 'file')}"
+
+    retention = asked = None
+    if require_ready:
+        # The server has the last word, before anything is written.
+        from patchmod.cli.readiness import NotReady, check_readiness  # noqa: PLC0415 - temporalio
+
+        answer = check_readiness(start, retired, server=server or ServerOptions(), stage=command,
+                                 include_closed=include_closed)
+        if not answer.safe:
+            raise NotReady(command, answer)
+        report.readiness = answer.as_dict()
+        report.readiness_lines = [*answer.lines(), answer.note]
+        retention = answer.retention
+        asked = f"--address {answer.address} --namespace {answer.namespace}"
+    report.pull_request = pr.pull_request(
+        command, retired, files=report.files,
+        locations=pr.site_lines(report.sites, several_ids=len(retired) > 1),
+        workflows=report.workflows, readiness=report.readiness_lines, retention=retention, server=asked,
+    )
     if dry_run:
         report.message = f"dry run: would have {done}; nothing written"
         return report
 
     if commit:
         commit_mod.check_index_unlocked(repo)
-    files.write_all(root, [(o.path, o.after) for o in touched])
-    if not commit:
-        report.message = f"{done}; not committed (--no-commit)"
-        return report
-
-    message = commit_mod.stage_message(command, retired, _commit_body(command, report.sites))
-    report.commit = commit_mod.commit_files(repo, report.files, message)
+    with repo_mod.on_new_branch(repo, branch):
+        files.write_all(root, [(o.path, o.after) for o in touched])
+        if not commit:
+            report.message = f"{done}; not committed (--no-commit)"
+            return report
+        message = commit_mod.stage_message(command, retired, _commit_body(command, report.sites))
+        report.commit = commit_mod.commit_files(repo, report.files, message)
+    report.branch = branch
     problem = commit_mod.sync_index(repo, report.files)
     if problem:
         report.warn(None, None, problem)
-    report.message = f"{done}; committed {report.commit[:12]}"
+    on = f" on the new branch {branch}" if branch else ""
+    report.message = f"{done}; committed {report.commit[:12]}{on}"
     return report
 
 

@@ -11,6 +11,7 @@ from contextlib import nullcontext
 import click
 
 from patchmod.cli.output import echo_err, print_json
+from patchmod.cli.server import ServerOptions, server_options
 
 
 class _NoBar:
@@ -43,21 +44,35 @@ def retire_command(command: str, short_help: str, doc: str) -> click.Command:
                   help="Only files under PATH (a file or folder; repeatable). Default: the whole repository.")
     @click.option("--no-commit", is_flag=True, help="Rewrite the files but do not commit them.")
     @click.option("--dry-run", is_flag=True, help="Print a unified diff; write and commit nothing.")
-    @click.option("--json", "as_json", is_flag=True, help="Print one JSON object describing the result.")
+    @click.option("--branch", metavar="NAME", default=None,
+                  help="Create branch NAME at HEAD and check it out, then commit there "
+                       "(refused if it exists; not with --no-commit or --dry-run).")
+    @click.option("--json", "as_json", is_flag=True,
+                  help="Print one JSON object describing the result, with a pull request title and body.")
     @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
                   help="Rewrite in at most N processes (1: no worker processes). "
                        "Default: every core when more than 8 files hold an id.")
+    @click.option("--require-ready", is_flag=True,
+                  help=f"Before writing anything, ask the Temporal server (as `patchmod ready "
+                       f"--stage {command}`) and stop with exit status 1 unless it says safe.")
+    @server_options
+    @click.option("--include-closed", is_flag=True,
+                  help="With --require-ready: count closed executions still inside retention too.")
     @click.pass_context
     def run(ctx: click.Context, patch_ids: tuple[str, ...], paths: tuple[str, ...], no_commit: bool,
-            dry_run: bool, as_json: bool, jobs: int | None) -> None:
+            dry_run: bool, branch: str | None, as_json: bool, jobs: int | None, require_ready: bool,
+            address: str, namespace: str, api_key: str | None, tls: bool, include_closed: bool) -> None:
         from patchmod.cli import api  # noqa: PLC0415 - keeps `patchmod --help` fast
         from patchmod.cli.retire import failure_object, site_lines  # noqa: PLC0415
 
         start = ctx.obj["directory"]
+        server = ServerOptions(address=address, namespace=namespace, api_key=api_key, tls=tls)
         try:
             report = getattr(api, command)(start, list(patch_ids), list(paths) or None,
                                            commit=not no_commit, dry_run=dry_run, jobs=jobs,
-                                           progress=progress_bar(command))
+                                           progress=progress_bar(command), branch=branch,
+                                           require_ready=require_ready, server=server,
+                                           include_closed=include_closed)
         except api.PatchmodError as exc:
             for line in exc.lines:
                 echo_err(line)
@@ -71,6 +86,8 @@ def retire_command(command: str, short_help: str, doc: str) -> click.Command:
             return
         for line in report.warning_lines:
             echo_err(line)
+        if report.readiness_lines:
+            echo_err(f"{command}: the server says it is safe ({report.readiness['message']})")
         if dry_run and report.diff:
             click.echo(report.diff, nl=False)
             echo_err(report.message)

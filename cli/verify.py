@@ -353,9 +353,11 @@ def verify(ctx: click.Context, histories: str, workflows: tuple[str, ...], pytho
     Exit status: 0 every history replays, 1 any does not, 2 bad usage (no
     such folder, no histories, no workflow classes).
     """
+    from patchmod.cli import api  # noqa: PLC0415
+
     start = ctx.obj["directory"] if ctx.obj else os.getcwd()
     try:
-        report = verify_histories(start, histories, list(workflows), python=python, timeout=timeout)
+        report = api.verify(start, histories, list(workflows), python=python, timeout=timeout)
     except PatchmodError as exc:
         for line in exc.lines:
             echo_err(line)

@@ -22,7 +22,8 @@ from retire_repo import (
 )
 
 TODAY = datetime.date.today()
-JSON_KEYS = {"command", "patch_ids", "files", "sites", "commit", "warnings", "nothing_to_do", "message", "errors"}
+JSON_KEYS = {"command", "patch_ids", "files", "sites", "commit", "branch", "warnings", "nothing_to_do", "message",
+             "readiness", "pull_request", "errors"}
 SITE_KEYS = {"file", "line", "class", "method", "form", "patch_id"}
 
 

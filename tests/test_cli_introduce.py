@@ -283,7 +283,8 @@ def test_base_other_than_HEAD(repo: Path) -> None:
 
 # --- --json ------------------------------------------------------------------
 
-JSON_KEYS = {"command", "patch_id", "files", "regions", "commit", "warnings", "nothing_to_do", "message", "errors"}
+JSON_KEYS = {"command", "patch_id", "files", "regions", "commit", "branch", "warnings", "notes", "nothing_to_do",
+             "message", "pull_request", "errors"}
 REGION_KEYS = {"file", "class", "method", "start_line", "end_line", "kind"}
 
 
