@@ -7,6 +7,8 @@
 * `wait_parked(handle)`: until the run finished its activity and sits on
   `wait_condition` (the next workflow task completed).
 * `run_cli(*args)`: the click command in-process, with stdout and stderr apart.
+* `Stages(modules, tmp_path, type_name)`: stages 1-3 loaded under one
+  workflow type, a worker per stage, and executions started and parked.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle, WorkflowHistory
+from temporalio.worker import Worker
+
+import temporal_harness as harness
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGES_DIR = ROOT / "testdata" / "stages"
@@ -96,3 +101,28 @@ def first_event_id(history_file: Path, event_type: str) -> int:
         if event["eventType"] == event_type:
             return int(event["eventId"])
     raise AssertionError(f"{history_file.name}: no {event_type}")
+
+
+class Stages:
+    """The four stage modules with one workflow type, a worker per stage."""
+
+    def __init__(self, modules: harness.ModuleLoader, tmp_path: Path, type_name: str):
+        self.type_name = type_name
+        self.modules = {}
+        for n in (1, 2, 3):
+            path = tmp_path / f"stage{n}.py"
+            path.write_text(stage_source(n, type_name))
+            self.modules[n] = modules.load(path, f"ready_stage{n}")
+        self.queue = f"ready-{type_name}"
+
+    def worker(self, client, stage: int) -> Worker:
+        m = self.modules[stage]
+        # No cache: a parked run's next task goes to whichever worker polls.
+        return Worker(client, task_queue=self.queue, workflows=[m.MyWorkflow],
+                      activities=[m.pre_patch_activity, m.post_patch_activity], max_cached_workflows=0)
+
+    async def start_parked(self, client, stage: int, workflow_id: str):
+        m = self.modules[stage]
+        handle = await client.start_workflow(m.MyWorkflow.run, id=workflow_id, task_queue=self.queue)
+        await wait_parked(handle)
+        return handle

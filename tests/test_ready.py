@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 
 import pytest
-from temporalio.worker import Worker
 
 import temporal_harness as harness
 from gitrepo import commit_all, make_repo, write
@@ -18,6 +17,7 @@ from history_helpers import (
     HISTORIES_DIR,
     HISTORY_FILES,
     PATCH_ID,
+    Stages,
     finish,
     load_history,
     run_cli,
@@ -39,31 +39,6 @@ def test_markers_are_read_from_recorded_histories() -> None:
         3: [{"id": PATCH_ID, "deprecated": True}],
         4: [],
     }
-
-
-class Stages:
-    """The four stage modules with one workflow type, a worker per stage."""
-
-    def __init__(self, modules: harness.ModuleLoader, tmp_path: Path, type_name: str):
-        self.type_name = type_name
-        self.modules = {}
-        for n in (1, 2, 3):
-            path = tmp_path / f"stage{n}.py"
-            path.write_text(stage_source(n, type_name))
-            self.modules[n] = modules.load(path, f"ready_stage{n}")
-        self.queue = f"ready-{type_name}"
-
-    def worker(self, client, stage: int) -> Worker:
-        m = self.modules[stage]
-        # No cache: a parked run's next task goes to whichever worker polls.
-        return Worker(client, task_queue=self.queue, workflows=[m.MyWorkflow],
-                      activities=[m.pre_patch_activity, m.post_patch_activity], max_cached_workflows=0)
-
-    async def start_parked(self, client, stage: int, workflow_id: str):
-        m = self.modules[stage]
-        handle = await client.start_workflow(m.MyWorkflow.run, id=workflow_id, task_queue=self.queue)
-        await wait_parked(handle)
-        return handle
 
 
 async def ready_json(repo: Path, server: harness.DevServer, *args: str) -> tuple[int, dict]:
