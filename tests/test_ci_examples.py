@@ -153,7 +153,8 @@ def test_scheduled_retire_flow(tmp_path, remote_and_clone):
     body = (tmp_path / "gh-log" / "body.md").read_text()
     assert "- `add-fraud-check-v1`, introduced 2025-01-10" in body
     assert f"- {ORDER}:" in body and "OrderWorkflow.run (if)" in body
-    assert "patchmod ready add-fraud-check-v1" in body
+    assert "patchmod ready add-fraud-check-v1 --stage deprecate" in body
+    assert "**Before merging**" in body  # the pull_request body of `deprecate --json`
     assert "notify-customer-v1" not in body
 
     # The next scheduled run finds the branch and opens nothing new.
