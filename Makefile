@@ -40,4 +40,4 @@ histories: $(STAMP)
 FUZZ_EXAMPLES ?= 20000
 .PHONY: fuzz
 fuzz: $(STAMP)
-	HYPOTHESIS_PROFILE=fuzz FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/test_properties.py
+	HYPOTHESIS_PROFILE=fuzz FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -s -p no:cacheprovider --hypothesis-show-statistics tests/test_properties.py

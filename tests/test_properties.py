@@ -81,6 +81,7 @@ def examples(name: str) -> settings:
 
 # Outcome counts per property: rewritten, nothing, refused (by reason).
 OUTCOMES: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+SYMPTOMS: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
 
 
 def record(prop: str, outcome: str) -> None:
@@ -93,16 +94,19 @@ def record(prop: str, outcome: str) -> None:
 # exactly that symptom and counts it, so the rest of the example is still
 # checked. (Fixed ones keep their regression test, without the xfail.)
 KNOWN_BUGS = {
-    "remove-blank-above-last": "remove: the blank lines above a removed call that ends its block are "
-    "dropped (the contract keeps them)",
+    "remove-blank-above-last": "remove: the blank lines above a removed call that ends its block (and "
+    "above the comments right over it) are dropped; the contract keeps them",
     "header-comment-crash": "introduce: an edit under an `if [not] patched(OLD):` whose line ends in a "
     "comment raises IndentationError (a traceback, not a refusal or a rewrite)",
 }
 
 
 def known_bug(prop: str, name: str) -> None:
+    """Count an open bug's symptom (not an outcome of its own: a rewrite
+    showing it still counts as rewritten, a crash as a refusal would)."""
     assert name in KNOWN_BUGS
-    record(prop, f"known bug: {name}")
+    SYMPTOMS[prop][name] += 1
+    event(f"{prop}: known bug {name}")
 
 
 def _reason(refusal: Refusal) -> str:
@@ -280,7 +284,12 @@ class _UndoIntroduce(cst.CSTTransformer):
         if isinstance(orelse, cst.If):  # a chain
             self.pairs.append(("chain", new, list(orelse.body.body)))
             self.old_branches.append([orelse])
-            return orelse.with_changes(body=updated_node.body, leading_lines=updated_node.leading_lines)
+            body = updated_node.body
+            if isinstance(body, cst.IndentedBlock) and body.header.comment is None:
+                # The comment of the `if patched(OLD):` line may stay on the
+                # `elif` (where OLD still is) rather than move up.
+                body = body.with_changes(header=orelse.body.header)
+            return orelse.with_changes(body=body, leading_lines=updated_node.leading_lines)
         old = list(orelse.body.body) if isinstance(orelse, cst.Else) else []
         self.pairs.append(("replace" if old else "add", new, old))
         if old:
@@ -555,25 +564,38 @@ def deprecate_spans(source: str, patch_id: str) -> list[Span]:
 def remove_spans(source: str, patch_id: str) -> list[Span]:
     """Each `deprecate_patch(ID)` statement's own lines: the only text remove
     may change there (testdata/remove/README.md: comments and blank lines
-    around the call keep their place; an emptied block gets `pass`)."""
+    around the call keep their place; an emptied block gets `pass`). A
+    comment at the end of the call's line goes with it."""
     return [
-        Span(stmt.lineno - 1, stmt.end_lineno, "deprecate_patch")
+        Span(stmt.lineno - 1, stmt.end_lineno, "deprecate_patch", frozenset(range(stmt.lineno - 1, stmt.end_lineno)))
         for stmt in ast.walk(ast.parse(source))
         if isinstance(stmt, ast.Expr) and _is_site(stmt.value, "deprecate_patch", patch_id)
     ]
 
 
 def _with_blanks_above(spans: list[Span], source: str) -> list[Span]:
-    """The call spans grown over the blank lines just above them: see
-    KNOWN_BUGS["remove-blank-above-last"]."""
+    """The call spans grown over the blank and comment lines just above them
+    (the comments must still stay): see KNOWN_BUGS["remove-blank-above-last"]."""
     text = source.splitlines()
     grown = []
     for span in spans:
         start = span.start
-        while span.what == "deprecate_patch" and start > 0 and not text[start - 1].strip():
+        while span.what == "deprecate_patch" and start > 0 and (
+            not text[start - 1].strip() or text[start - 1].lstrip().startswith("#")
+        ):
             start -= 1
         grown.append(Span(start, span.end, span.what, span.drop))
     return grown
+
+
+def _is_new_test(test: ast.expr) -> bool:
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        test = test.operand
+    return _is_site(test, "patched", NEW_ID)
+
+
+def _import_lines(source: str) -> list[str]:
+    return [line.strip() for line in source.splitlines() if line.lstrip().startswith(("import ", "from "))]
 
 
 def _worlds(ids: list[str]) -> list[dict[str, bool]]:
@@ -596,10 +618,11 @@ def check_introduce(base: str, edited: str) -> str | None:
     except IndentationError:
         if not re.search(r'patched\("[^"]*"\):\s*#', base):
             raise
+        record("introduce", "crashed (known bug)")
         known_bug("introduce", "header-comment-crash")
         return None
     code = result.code
-    ast.parse(code)
+    tree = ast.parse(code)
 
     # The rule, in every reachable world (a "nothing to do" result included:
     # then edited itself must behave as base).
@@ -636,6 +659,23 @@ def check_introduce(base: str, edited: str) -> str | None:
         if lines and lines[0].startswith("elif "):
             lines[0] = lines[0][2:]
         assert _contiguous_in(lines, base_lines), "an old branch is not base's text:\n" + "\n".join(lines)
+
+    # A region inside a loop is flagged as such and warned of at its `if`.
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    warned = {w.line for w in result.warnings if "loop" in w.message}
+    for region in result.regions:
+        node = next(
+            n for n in ast.walk(tree) if isinstance(n, ast.If) and n.lineno == region.start_line and _is_new_test(n.test)
+        )
+        in_loop = False
+        while not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            node = parents[node]
+            in_loop = in_loop or isinstance(node, (ast.For, ast.AsyncFor, ast.While))
+        assert region.in_loop == in_loop and (region.start_line in warned) == in_loop, region
+    for kind in sorted({r.kind for r in result.regions}):
+        event(f"introduce: a {kind} region")
+    if _import_lines(restored) != _import_lines(edited):
+        event("introduce: an import brought back")
 
     # Committed, the result is base and working tree at once: nothing to do.
     again = introduce_patch(code, code, S.OTHER_ID, date=DATE)
@@ -821,6 +861,8 @@ def test_refusals_stay_rare() -> None:
         report.append(f"{prop}: {total} runs, {refused / total:.0%} refused")
         for outcome, n in counts.most_common():
             report.append(f"    {n:6d}  {outcome}")
+        for bug, n in SYMPTOMS[prop].most_common():
+            report.append(f"    {n:6d}  of them showed the known bug {bug!r}")
     text = "\n".join(report)
     if PROFILE != "ci" or os.environ.get("PATCHMOD_PROPERTY_REPORT"):
         print("\n" + text)
