@@ -342,8 +342,14 @@ class _Rewriter:
                     return edit_stmt  # only what needs no patch changed in it
                 # The older branches behave as base (checked above); they are
                 # taken as edited so that its comments and log lines stay.
+                head = edit_stmt.body
+                if isinstance(head, cst.IndentedBlock) and head.header.comment is not None:
+                    # A comment on the `if patched(OLD):` line speaks of OLD:
+                    # it stays on that line, now the `elif`.
+                    head = head.with_changes(header=cst.TrailingWhitespace())
                 chain = edit_stmt.with_changes(
                     test=self.patched_call,
+                    body=head,
                     orelse=base_stmt.with_changes(orelse=edit_stmt.orelse, leading_lines=()),
                 )
                 self.regions.append(_PlannedRegion(ctx, "chain", [base_stmt], [edit_stmt]))
@@ -428,9 +434,15 @@ class _Rewriter:
 
 
 def _suite_key(keys: _Keys, node: cst.CSTNode) -> str:
-    code = textwrap.dedent(keys.module.code_for_node(node).lstrip("\r\n"))
+    """Behavioural key of a block, an `else:` or an `elif` chain."""
     if isinstance(node, cst.Else):
-        code = "if x:\n    pass\n" + code
+        node = node.body
+    if isinstance(node, cst.BaseSuite):
+        # Statement by statement: each renders from column 0, and a comment
+        # on the block's header line stays out of the way.
+        code = "\n".join(keys.module.code_for_node(stmt).strip("\r\n").lstrip() for stmt in node.body)
+    else:
+        code = keys.module.code_for_node(node).lstrip()
     tree = ast.parse(code)
     stripped = _strip_inert(tree)
     return _dump(stripped)

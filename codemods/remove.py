@@ -104,8 +104,7 @@ class _Remove(cst.CSTTransformer):
             return updated_node
         if not body:
             return updated_node.with_changes(body=[cst.SimpleStatementLine(body=[cst.Pass()], leading_lines=closing)])
-        comments = [line for line in closing if line.comment is not None]
-        return updated_node.with_changes(body=body, footer=[*comments, *updated_node.footer])
+        return updated_node.with_changes(body=body, footer=[*closing, *updated_node.footer])
 
     def leave_Module(self, original_node, updated_node):
         body, closing = self._block(updated_node.body)
