@@ -24,10 +24,14 @@ What a module holds (each part optional where it says so):
   and blocks nesting them (`if`/`elif`/`else`, `for`, `while`,
   `try`/`except`/`finally`, `with`), with leading comments, blank lines,
   trailing comments and comments closing a block;
+- 4-space indents, or tabs; LF line endings, or CRLF; optionally a
+  docstring first in `run`;
 - optionally existing patches: `if patched("old-vK"): ... else: ...`,
-  if-only, `if not patched(...)`, chains newest first, a site inside a
-  condition (`if patched(..) and x > N`) or a conditional expression, and
-  `deprecate_patch("gone-vK")` statements.
+  if-only, `if not patched(...)` (with or without `else`), chains newest
+  first, a site inside a condition (`patched(..) and x > N`, `x > N and
+  patched(..)`, and the same with `or`), in a conditional expression or
+  assigned (`flag = patched(..)`), and `deprecate_patch("gone-vK")`
+  statements; a patched line may end in a comment.
 
 Edits (`edits`): insert, delete, replace, move a statement, change a number
 in one (a timeout, a sleep), change a block header (a loop's range, a
@@ -110,6 +114,8 @@ class Module:
     class_docstring: str  # none | one | multi | history
     history_ids: list[str]
     functions: list[Function]
+    indent: str = INDENT  # or a tab
+    newline: str = "\n"  # or CRLF
 
     @property
     def w(self) -> str:
@@ -149,7 +155,7 @@ def render_block(nodes: list[Node], indent: str, module: Module, out: list[str])
         else:
             for clause in node.clauses:
                 out.append(indent + _fmt(clause.header, clause.params, module) + clause.trailing)
-                render_block(clause.body, indent + INDENT, module, out)
+                render_block(clause.body, indent + module.indent, module, out)
 
 
 def _used_activities(module: Module) -> list[str]:
@@ -164,7 +170,7 @@ def _render_functions(module: Module) -> list[str]:
             continue
         out += ["", ""]
         out += [_fmt(line, {}, module) for line in fn.header]
-        render_block(fn.body, INDENT, module, out)
+        render_block(fn.body, module.indent, module, out)
     class_lines = ["", "", f"@{module.w}.defn", "class OrderWorkflow:"]
     doc = _class_docstring(module)
     class_lines += doc
@@ -175,12 +181,13 @@ def _render_functions(module: Module) -> list[str]:
         if not first or doc:
             class_lines.append("")
         first = False
-        class_lines += [INDENT + _fmt(line, {}, module) for line in fn.header]
-        render_block(fn.body, INDENT * 2, module, class_lines)
+        class_lines += [module.indent + _fmt(line, {}, module) for line in fn.header]
+        render_block(fn.body, module.indent * 2, module, class_lines)
     return out + class_lines
 
 
 def _class_docstring(module: Module) -> list[str]:
+    INDENT = module.indent
     kind = module.class_docstring
     if kind == "none":
         return []
@@ -207,9 +214,9 @@ def render(module: Module) -> str:
         if module.imports_at_top:
             out.append(line)
         else:
-            out += ["", f"with {module.w}.unsafe.imports_passed_through():", INDENT + line]
+            out += ["", f"with {module.w}.unsafe.imports_passed_through():", module.indent + line]
     out += _render_functions(module)
-    return "\n".join(out) + "\n"
+    return module.newline.join(out) + module.newline
 
 
 # --- walking the tree -------------------------------------------------------------
@@ -488,6 +495,8 @@ def modules(draw, *, patches: str = "maybe", markers: bool = False, large: bool 
         run_body.insert(0, Leaf(["await self.helper(x)"]))
     if shared and not any("shared_step" in line for node in run_body if isinstance(node, Leaf) for line in node.lines):
         run_body.insert(0, Leaf(["x = await shared_step(x)"]))
+    if draw(st.integers(0, 5)) == 0:
+        run_body.insert(0, Leaf(['"""Runs one order."""']))
     functions.append(Function("run", ["@{W}.run", "async def run(self, x: int) -> int:"], run_body, "run"))
     if signal:
         functions.append(Function("poke", ["@{W}.signal", "async def poke(self, x: int) -> None:"], draw(block(ctx("signal"), max_depth - 1, 1, width - 1, width - 1)), "signal"))
@@ -504,6 +513,8 @@ def modules(draw, *, patches: str = "maybe", markers: bool = False, large: bool 
         class_docstring=draw(st.sampled_from(["none", "one", "multi", "history"])),
         history_ids=list(old_ids),
         functions=functions,
+        indent=draw(st.sampled_from([INDENT] * 7 + ["\t"])),
+        newline=draw(st.sampled_from(["\n"] * 7 + ["\r\n"])),
     )
     if patches == "always" and not _has_site(module):
         # Make sure there is one `patched` site: wrap the first statement of run.

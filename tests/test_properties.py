@@ -598,6 +598,12 @@ def _import_lines(source: str) -> list[str]:
     return [line.strip() for line in source.splitlines() if line.lstrip().startswith(("import ", "from "))]
 
 
+def same_newlines(before: str, after: str) -> None:
+    """A CRLF file stays CRLF: every line the rewrite wrote included."""
+    if "\r\n" in before:
+        assert after.count("\n") == after.count("\r\n"), "a CRLF file got LF lines"
+
+
 def _worlds(ids: list[str]) -> list[dict[str, bool]]:
     return [dict(zip(ids, values)) for values in itertools.product((False, True), repeat=len(ids))]
 
@@ -623,6 +629,7 @@ def check_introduce(base: str, edited: str) -> str | None:
         return None
     code = result.code
     tree = ast.parse(code)
+    same_newlines(edited, code)
 
     # The rule, in every reachable world (a "nothing to do" result included:
     # then edited itself must behave as base).
@@ -708,6 +715,7 @@ def check_deprecate(source: str, patch_id: str, prop: str = "deprecate") -> str 
     assert want is not None, "rewrote a site the contract refuses (`y or patched(ID)`):\n" + _diff(source, result.code)
     code = result.code
     ast.parse(code)
+    same_newlines(source, code)
     if not result.sites:
         record(prop, "nothing to do")
         assert code == source
@@ -778,6 +786,7 @@ def check_remove(source: str, patch_id: str) -> str | None:
         assert code == source
         return None
     record("remove", "rewritten")
+    same_newlines(source, code)
     assert not _site_lines(code, "deprecate_patch", patch_id), "a deprecate_patch(ID) call is left"
 
     for truth in _worlds(patch_ids(source)):
