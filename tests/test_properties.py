@@ -93,12 +93,7 @@ def record(prop: str, outcome: str) -> None:
 # regression test at the bottom. While one is open, the property tolerates
 # exactly that symptom and counts it, so the rest of the example is still
 # checked. (Fixed ones keep their regression test, without the xfail.)
-KNOWN_BUGS = {
-    "remove-blank-above-last": "remove: the blank lines above a removed call that ends its block (and "
-    "above the comments right over it) are dropped; the contract keeps them",
-    "header-comment-crash": "introduce: an edit under an `if [not] patched(OLD):` whose line ends in a "
-    "comment raises IndentationError (a traceback, not a refusal or a rewrite)",
-}
+KNOWN_BUGS: dict[str, str] = {}
 
 
 def known_bug(prop: str, name: str) -> None:
@@ -260,8 +255,8 @@ class _UndoIntroduce(cst.CSTTransformer):
     """Each `if patched(NEW)` region back to what the edit wrote: the new
     branch's statements (with the `if`'s leading lines), nothing for an
     `if not patched(NEW)`, and for a chain the `if patched(OLD)` with the new
-    branch. Collects (new statements, old statements) per region, and the old
-    branches as written (a chain's: its `elif` to the end)."""
+    branch. Collects (kind, new statements, old statements) per region, and
+    the old branches that must be base's text."""
 
     def __init__(self, patch_id: str):
         self.patch_id = patch_id
@@ -283,7 +278,9 @@ class _UndoIntroduce(cst.CSTTransformer):
         orelse = updated_node.orelse
         if isinstance(orelse, cst.If):  # a chain
             self.pairs.append(("chain", new, list(orelse.body.body)))
-            self.old_branches.append([orelse])
+            # base's true branch; the branches below it behave as base's
+            # and are written as the edit left them (comments kept).
+            self.old_branches.append(list(orelse.body.body))
             body = updated_node.body
             if isinstance(body, cst.IndentedBlock) and body.header.comment is None:
                 # The comment of the `if patched(OLD):` line may stay on the
@@ -573,21 +570,6 @@ def remove_spans(source: str, patch_id: str) -> list[Span]:
     ]
 
 
-def _with_blanks_above(spans: list[Span], source: str) -> list[Span]:
-    """The call spans grown over the blank and comment lines just above them
-    (the comments must still stay): see KNOWN_BUGS["remove-blank-above-last"]."""
-    text = source.splitlines()
-    grown = []
-    for span in spans:
-        start = span.start
-        while span.what == "deprecate_patch" and start > 0 and (
-            not text[start - 1].strip() or text[start - 1].lstrip().startswith("#")
-        ):
-            start -= 1
-        grown.append(Span(start, span.end, span.what, span.drop))
-    return grown
-
-
 def _is_new_test(test: ast.expr) -> bool:
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         test = test.operand
@@ -620,12 +602,6 @@ def check_introduce(base: str, edited: str) -> str | None:
         reason = _reason(refusal)
         record("introduce", f"refused: {reason}")
         assert reason != "INTERNAL ERROR", str(refusal)
-        return None
-    except IndentationError:
-        if not re.search(r'patched\("[^"]*"\):\s*#', base):
-            raise
-        record("introduce", "crashed (known bug)")
-        known_bug("introduce", "header-comment-crash")
         return None
     code = result.code
     tree = ast.parse(code)
@@ -663,8 +639,6 @@ def check_introduce(base: str, edited: str) -> str | None:
     base_lines = _stripped(base.splitlines())
     for branch in undo.old_branches:
         lines = _stripped(_code_lines(module, branch))
-        if lines and lines[0].startswith("elif "):
-            lines[0] = lines[0][2:]
         assert _contiguous_in(lines, base_lines), "an old branch is not base's text:\n" + "\n".join(lines)
 
     # A region inside a loop is flagged as such and warned of at its `if`.
@@ -758,7 +732,7 @@ def test_deprecate_properties(case: S.EditCase, use_introduce: bool, which: int)
     if use_introduce:
         try:
             introduced = introduce_patch(case.base_src, case.edited_src, NEW_ID, date=DATE)
-        except (Refusal, IndentationError):  # the second: KNOWN_BUGS["header-comment-crash"]
+        except Refusal:
             introduced = None
         if introduced is not None and introduced.regions:
             check_deprecate(introduced.code, NEW_ID)
@@ -804,9 +778,6 @@ def check_remove(source: str, patch_id: str) -> str | None:
     # and imports, every byte is the input's.
     spans = remove_spans(source, patch_id) + docstring_and_import_spans(source)
     problems = match_outside(source, code, spans)
-    if problems and not match_outside(source, code, _with_blanks_above(spans, source)):
-        known_bug("remove", "remove-blank-above-last")
-        problems = []
     assert not problems, "remove changed text it did not remove:\n" + "\n".join(problems)
 
     again = remove_patches(code, [patch_id], date=DATE)
@@ -834,7 +805,7 @@ def test_remove_properties(case: S.EditCase, mode: str, which: int) -> None:
         try:
             introduced = introduce_patch(source, case.edited_src, NEW_ID, date=DATE)
             deprecated = deprecate_patches(introduced.code, [NEW_ID], date=DATE) if introduced.regions else None
-        except (Refusal, IndentationError):  # the second: KNOWN_BUGS["header-comment-crash"]
+        except Refusal:
             deprecated = None
         if deprecated is not None:
             final = check_remove(deprecated.code, NEW_ID)
@@ -883,10 +854,12 @@ def test_refusals_stay_rare() -> None:
 
 # --- the bugs the properties found, as minimal regression tests ------------------------------
 #
-# Fixed (4cbe1ba): a logging-only change inside `if patched(OLD)` made a
+# Fixed in 4cbe1ba: a logging-only change inside `if patched(OLD)` made a
 # chain; a chain took its `else` from base and lost the edit's comments
 # there; deprecate lost an elif's closing comment, and the lines above an
-# import it dropped.
+# import it dropped. Fixed in 02b2eb5: introduce crashed (IndentationError)
+# on an edit under an `if [not] patched(OLD):  # comment` line; remove
+# dropped the blank lines above a call that ended its block.
 
 _BASE_WITH_PATCH = '''from temporalio import workflow
 
@@ -958,7 +931,6 @@ def test_regression_deprecating_an_elif_keeps_its_closing_comment() -> None:
     assert "# closing comment of the old-v1 branch" in result.code, result.code
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_BUGS["header-comment-crash"])
 def test_regression_edit_under_a_commented_if_not_patched_is_refused_not_a_crash() -> None:
     base = _BASE_WITH_PATCH.replace(
         '        if workflow.patched("old-v1"):\n            await workflow.sleep(1)\n            workflow.logger.info("slept")\n        else:\n',
@@ -971,7 +943,6 @@ def test_regression_edit_under_a_commented_if_not_patched_is_refused_not_a_crash
         introduce_patch(base, edited, NEW_ID, date=DATE)
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_BUGS["remove-blank-above-last"])
 def test_regression_remove_keeps_the_blank_line_above_a_call_that_ends_its_block() -> None:
     source = _BASE_WITH_PATCH.replace(
         '        if workflow.patched("old-v1"):\n            await workflow.sleep(1)\n            workflow.logger.info("slept")\n        else:\n            await workflow.sleep(2)\n        return x\n',
