@@ -283,10 +283,16 @@ def find_workflow_code(tree: ast.Module) -> WorkflowCode:
             qualname = f"{stmt.name}.{node.name}"
             functions[qualname] = WorkflowFunction(qualname, node.name, stmt.name, _role(node, bindings, updates), node)
 
+    # Grouped once: a module of thousands of classes stays linear.
+    by_class: dict[str, list[str]] = {}
+    for qualname, fn in functions.items():
+        if fn.class_name:
+            by_class.setdefault(fn.class_name, []).append(qualname)
+    module_names = set(module_functions)
     edges: dict[str, set[str]] = {}
     for qualname, fn in functions.items():
-        methods = {f.name for f in functions.values() if f.class_name == fn.class_name} if fn.class_name else set()
-        edges[qualname] = _callees(fn.node, methods, set(module_functions), fn.class_name)
+        methods = {functions[q].name for q in by_class[fn.class_name]} if fn.class_name else set()
+        edges[qualname] = _callees(fn.node, methods, module_names, fn.class_name)
 
     def reach(roots: list[str]) -> set[str]:
         seen: set[str] = set()
@@ -300,11 +306,12 @@ def find_workflow_code(tree: ast.Module) -> WorkflowCode:
         return seen
 
     for class_name in classes:
-        entries = [q for q, f in functions.items() if f.class_name == class_name and f.role in ENTRY_ROLES]
+        members = [functions[q] for q in by_class.get(class_name, ())]
+        entries = [f.qualname for f in members if f.role in ENTRY_ROLES]
         for qualname in reach(entries):
             functions[qualname].runs_in_workflow = True
             functions[qualname].owners.append(class_name)
-        read_only = [q for q, f in functions.items() if f.class_name == class_name and f.role in READ_ONLY_ROLES]
+        read_only = [f.qualname for f in members if f.role in READ_ONLY_ROLES]
         for qualname in reach(read_only):
             functions[qualname].read_only = True
 
