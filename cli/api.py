@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from patchmod.cli import commit as commit_mod
-from patchmod.cli import files, pull_request as pr, repo as repo_mod
+from patchmod.cli import files, pull_request as pr, repo as repo_mod, safety
 from patchmod.cli.config import load_config
 from patchmod.cli.errors import PatchmodError
 from patchmod.cli.output import JsonReport, finding_line, qualified_name, unified_diff
@@ -105,6 +105,7 @@ def _target_paths(repo, start: str, base_sha: str, paths: list[str] | None) -> l
     return sorted(dict.fromkeys(out))
 
 
+@safety.writing_command("introduce")
 def introduce(
     repo_path: str | os.PathLike[str],
     patch_id: str,
@@ -245,6 +246,12 @@ def introduce(
             f"{len(report.files)} file{'s' if len(report.files) != 1 else ''}"
     report.pull_request = pr.pull_request("introduce", [patch_id], files=report.files,
                                           locations=pr.region_lines(report.regions), workflows=report.workflows)
+    mixed = safety.partly_staged(repo, report.files)
+    if mixed:
+        why = ("has staged changes and other, unstaged ones; introduce patches and commits the whole "
+               "working-tree file: stage all of it (git add) or none of it (git restore --staged) first")
+        raise PatchmodError([f"{path}: {why}" for path in mixed],
+                            [{"file": path, "line": None, "message": why} for path in mixed])
     if dry_run:
         report.message = f"dry run: would introduce {patch_id} in {count}; nothing written"
         return report

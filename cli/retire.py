@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from patchmod.cli import commit as commit_mod
-from patchmod.cli import files, pull_request as pr, repo as repo_mod
+from patchmod.cli import files, pull_request as pr, repo as repo_mod, safety
 from patchmod.cli.errors import PatchmodError
 from patchmod.cli.output import JsonReport, finding_line, qualified_name, unified_diff
 from patchmod.cli.server import ServerOptions
@@ -232,6 +232,7 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+@safety.writing_command()
 def retire(
     command: str,
     repo_path: str | os.PathLike[str],
@@ -267,6 +268,15 @@ def retire(
     report = RetireReport(command=command, patch_ids=ids)
 
     candidates = repo_mod.files_mentioning(repo, ids, specs)
+    for path, target in safety.links_outside(repo, specs):
+        try:
+            spells = any(patch_id in Path(root, path).read_text(encoding="utf-8", errors="replace")
+                         for patch_id in ids)
+        except OSError:
+            spells = False  # pointing nowhere, or unreadable: it holds no site to rewrite
+        if spells:
+            report.warn(path, None, f"a symbolic link to {target}, outside the repository: not followed, "
+                                    "its sites are not rewritten (retire them in the repository that holds it)")
     where = f" under {', '.join(paths)}" if paths else ""
     if not candidates:
         report.nothing_to_do = True
