@@ -534,11 +534,6 @@ def _has_site(module: Module) -> bool:
     )
 
 
-def site_ids(module: Module) -> list[str]:
-    """Ids with a `patched` site in the module."""
-    return [k for k in OLD_IDS if re.search(r'patched\("%s"\)' % k, render(module))]
-
-
 # --- edits ------------------------------------------------------------------------------
 
 EDIT_KINDS = ["insert", "insert", "delete", "delete", "replace", "tweak", "tweak", "move", "header", "wrap", "unwrap", "cosmetic"]
