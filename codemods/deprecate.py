@@ -37,6 +37,7 @@ from .retire import (
     names_left_unused,
     owners_of,
     remove_imports_of,
+    rewrite_focused,
 )
 from .workflow_code import find_workflow_code
 
@@ -506,7 +507,7 @@ def deprecate_patches(source: str, patch_ids: Sequence[str], *, date: datetime.d
 
     Raises Refusal when a site cannot be rewritten exactly."""
     bom, body = split_bom(source)
-    result = _deprecate_patches(body, patch_ids, date=date)
+    result = rewrite_focused(body, patch_ids, lambda text: _deprecate_patches(text, patch_ids, date=date))
     result.code = bom + result.code
     return result
 

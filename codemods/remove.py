@@ -17,7 +17,16 @@ import libcst as cst
 from .findings import Finding, Refusal
 from .source import parse_python, split_bom
 from .patch_sites import ByNode, Spelling, literal_sites, might_hold
-from .retire import RetireResult, SiteChange, add_history, checked, names_left_unused, owners_of, remove_imports_of
+from .retire import (
+    RetireResult,
+    SiteChange,
+    add_history,
+    checked,
+    names_left_unused,
+    owners_of,
+    remove_imports_of,
+    rewrite_focused,
+)
 from .workflow_code import find_workflow_code
 
 
@@ -119,7 +128,7 @@ def remove_patches(source: str, patch_ids: Sequence[str], *, date: datetime.date
     Raises Refusal while a `patched(ID)` of one of them is left, or where a
     `deprecate_patch(ID)` is not a statement of its own."""
     bom, body = split_bom(source)
-    result = _remove_patches(body, patch_ids, date=date)
+    result = rewrite_focused(body, patch_ids, lambda text: _remove_patches(text, patch_ids, date=date))
     result.code = bom + result.code
     return result
 

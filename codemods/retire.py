@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import ast
 import datetime
+import keyword
+import re
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
 import libcst as cst
 from libcst.codemod import CodemodContext
@@ -14,8 +17,8 @@ from libcst.codemod.visitors import RemoveImportsVisitor
 from libcst.helpers import get_absolute_module_from_package_for_import
 
 from .changelog import add_history_line, history_entry
-from .findings import Finding, refuse
-from .workflow_code import WorkflowCode
+from .findings import Finding, Refusal, refuse
+from .workflow_code import WorkflowCode, find_workflow_code
 
 # Relative imports need a package to resolve against; any deep enough name
 # works because only the same computation ever compares the results.
@@ -242,3 +245,145 @@ def checked(code: str) -> ast.Module:
         return ast.parse(code)
     except SyntaxError as error:
         raise refuse(error.lineno or 1, f"internal error: the rewrite does not parse ({error.msg}); nothing written") from None
+
+
+# --- large modules: rewrite only the part that can change --------------------------------
+
+# Below this many characters a module is rewritten whole; above it, the
+# top-level functions and classes that cannot change are cut out first.
+FOCUS_MIN_CHARS = 100_000
+_COLD = "__patchmod_cold_"
+_LINE = re.compile(r".*?(?:\r\n|\r|\n)|.+\Z", re.DOTALL)
+
+
+@dataclass
+class _Focus:
+    """A module with runs of untouchable top-level statements replaced by
+    one placeholder line each (`__patchmod_cold_K__(names...)`, naming every
+    name they use, so that no import they need looks unused)."""
+
+    text: str
+    runs: list[tuple[str, str]]  # (placeholder line, the original lines it stands for)
+    shifts: list[tuple[int, int]]  # (placeholder's line in `text`, lines it stands for - 1)
+
+    def line(self, focused: int) -> int:
+        """The line in the original module of a line of `text`."""
+        return focused + sum(extra for at, extra in self.shifts if at < focused)
+
+    def restore(self, code: str) -> str | None:
+        """`code` (a rewrite of `text`) with every run put back, or None when
+        a placeholder is not there exactly once, in order."""
+        out, pos = [], 0
+        for placeholder, original in self.runs:
+            i = code.find(placeholder, pos)
+            if i < 0 or code.find(placeholder, i + len(placeholder)) >= 0:
+                return None
+            out += [code[pos:i], original]
+            pos = i + len(placeholder)
+        out.append(code[pos:])
+        return "".join(out)
+
+
+def _names_used(nodes: list[ast.stmt]) -> list[str]:
+    names: dict[str, None] = {}
+    for stmt in nodes:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name):
+                names[node.id] = None
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isidentifier():
+                names[node.value] = None  # a string annotation may name an import
+    return [name for name in names if not keyword.iskeyword(name)]
+
+
+def _focus(source: str, patch_ids: Sequence[str]) -> _Focus | None:
+    """The focused module, or None when it would not help (or not be safe)."""
+    if len(source) < FOCUS_MIN_CHARS or _COLD in source:
+        return None
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None  # the rewrite reports it
+    lines = _LINE.findall(source)
+    code = find_workflow_code(tree)
+
+    def span(stmt: ast.stmt) -> tuple[int, int]:
+        first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", []))])
+        return first, stmt.end_lineno or stmt.lineno
+
+    def spells(stmt: ast.stmt) -> bool:
+        first, last = span(stmt)
+        text = "".join(lines[first - 1:last])
+        return any(patch_id in text for patch_id in patch_ids)
+
+    hot_functions = [s.name for s in tree.body
+                     if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and spells(s)]
+    keep: set[str] = set()
+    for name in hot_functions:
+        fn = code.functions.get(name)
+        if fn is not None and fn.read_only:
+            return None  # rare: not worth reasoning about
+        if fn is not None:
+            keep.update(fn.owners)  # their Versioning History takes the line
+    cold = [isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and s.name not in keep and not spells(s) for s in tree.body]
+    groups: list[list[ast.stmt]] = []
+    for i, stmt in enumerate(tree.body):
+        if cold[i]:
+            if i and cold[i - 1]:
+                groups[-1].append(stmt)
+            else:
+                groups.append([stmt])
+    if not groups:
+        return None
+    out: list[str] = []
+    runs: list[tuple[str, str]] = []
+    shifts: list[tuple[int, int]] = []
+    done = 0  # lines of `source` copied or replaced so far
+    for k, group in enumerate(groups):
+        first, last = span(group[0])[0], span(group[-1])[1]
+        out.extend(lines[done:first - 1])
+        original = "".join(lines[first - 1:last])
+        ending = original[len(original.rstrip("\r\n")):]
+        placeholder = f"{_COLD}{k}__({', '.join(_names_used(group))}){ending}"
+        shifts.append((len(out) + 1, last - first))
+        out.append(placeholder)
+        runs.append((placeholder, original))
+        done = last
+    out.extend(lines[done:])
+    focus = _Focus("".join(out), runs, shifts)
+    # Cut where `ast` says the statements are, or not at all.
+    if focus.restore(focus.text) != source:
+        return None
+    try:
+        ast.parse(focus.text)
+    except (SyntaxError, ValueError):
+        return None
+    return focus
+
+
+def rewrite_focused(source: str, patch_ids: Sequence[str],
+                    rewrite: Callable[[str], RetireResult]) -> RetireResult:
+    """`rewrite(source)`, made cheaper on a large module: the top-level
+    functions and classes that do not spell an id (nor own a function that
+    does) are cut out before libcst parses the module and put back, byte
+    for byte, after. Lines in the result and in a refusal count in
+    `source`. Should a placeholder not come back exactly once, the whole
+    module is rewritten instead."""
+    focus = _focus(source, patch_ids)
+    if focus is None:
+        return rewrite(source)
+    try:
+        result = rewrite(focus.text)
+    except Refusal as refusal:
+        raise Refusal([replace(f, line=focus.line(f.line)) for f in refusal.findings]) from None
+    code = focus.restore(result.code)
+    if code is None:
+        return rewrite(source)
+    if result.sites:
+        checked(code)
+    return RetireResult(
+        code=code,
+        sites=[replace(site, line=focus.line(site.line)) for site in result.sites],
+        classes=list(result.classes),
+        warnings=[replace(w, line=focus.line(w.line)) for w in result.warnings],
+    )
