@@ -23,7 +23,8 @@ What a module holds (each part optional where it says so):
   assignments, logging, `return`, `wait_condition`, a semicolon line, `pass`)
   and blocks nesting them (`if`/`elif`/`else`, `for`, `while`,
   `try`/`except`/`finally`, `with`), with leading comments, blank lines,
-  trailing comments and comments closing a block;
+  trailing comments and comments closing a block; a clause whose body is one
+  short statement is sometimes written on one line (`if x > 1: a()`);
 - 4-space indents, or tabs; LF line endings, or CRLF; optionally a
   docstring first in `run`;
 - optionally existing patches: `if patched("old-vK"): ... else: ...`,
@@ -31,7 +32,8 @@ What a module holds (each part optional where it says so):
   first, a site inside a condition (`patched(..) and x > N`, `x > N and
   patched(..)`, and the same with `or`), in a conditional expression or
   assigned (`flag = patched(..)`), and `deprecate_patch("gone-vK")`
-  statements; a patched line may end in a comment.
+  statements (alone on their line, or before another statement after a
+  semicolon); a patched line may end in a comment.
 
 Edits (`edits`): insert, delete, replace, move a statement, change a number
 in one (a timeout, a sleep), change a block header (a loop's range, a
@@ -84,6 +86,21 @@ class Clause:
     # patch-old: code an old patch runs when false (introduce refuses edits there)
     role: str = "plain"
     trailing: str = ""
+    # On the header's line (`if x > 1: a()`) when the body is one simple
+    # one-line statement without comments; as a block otherwise.
+    inline: bool = False
+
+    def is_inline(self) -> bool:
+        body = self.body
+        return (
+            self.inline
+            and not self.trailing
+            and len(body) == 1
+            and isinstance(body[0], Leaf)
+            and body[0].kind != "comment"
+            and len(body[0].lines) == 1
+            and not body[0].pre
+        )
 
 
 @dataclass
@@ -154,7 +171,12 @@ def render_block(nodes: list[Node], indent: str, module: Module, out: list[str])
                 out.append(indent + line + (node.trailing if position == len(lines) - 1 else ""))
         else:
             for clause in node.clauses:
-                out.append(indent + _fmt(clause.header, clause.params, module) + clause.trailing)
+                header = indent + _fmt(clause.header, clause.params, module)
+                if clause.is_inline():
+                    leaf = clause.body[0]
+                    out.append(header + " " + _fmt(leaf.lines[0], leaf.params, module) + leaf.trailing)
+                    continue
+                out.append(header + clause.trailing)
                 render_block(clause.body, indent + module.indent, module, out)
 
 
@@ -388,7 +410,8 @@ def patch_leaf(draw, ctx: Ctx) -> Leaf:
         line = draw(_SITE_LINES) % k
         return Leaf([line], {"n": draw(_small), "m": draw(_small)}, draw(pre_lines()), kind="site")
     k = draw(st.sampled_from(ctx.gone_ids))
-    return Leaf(['{W}.deprecate_patch("%s")' % k], {}, draw(pre_lines()), kind="deprecate")
+    line = draw(st.sampled_from(['{W}.deprecate_patch("%s")'] * 4 + ['{W}.deprecate_patch("%s"); self.n += 1']))
+    return Leaf([line % k], {}, draw(pre_lines()), kind="deprecate")
 
 
 @st.composite
@@ -401,8 +424,20 @@ def block(draw, ctx: Ctx, depth: int, min_size: int = 1, max_size: int = 3, inne
     return nodes
 
 
+_INLINE = st.sampled_from([False] * 5 + [True])
+
+
 @st.composite
 def statement(draw, ctx: Ctx, depth: int, inner_size: int = 3) -> Node:
+    node = draw(_statement(ctx, depth, inner_size))
+    if isinstance(node, Compound):
+        for clause in node.clauses:
+            clause.inline = draw(_INLINE)
+    return node
+
+
+@st.composite
+def _statement(draw, ctx: Ctx, depth: int, inner_size: int = 3) -> Node:
     kinds = ["leaf"] * 6
     if depth > 0 and ctx.fn_role not in ("query",):
         kinds += ["if", "for", "while", "try", "with"]

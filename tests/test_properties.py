@@ -58,6 +58,7 @@ import datetime
 import difflib
 import itertools
 import os
+import re
 import sys
 import textwrap
 from dataclasses import dataclass
@@ -130,7 +131,13 @@ def record(prop: str, outcome: str) -> None:
 # regression test at the bottom. While one is open, the property tolerates
 # exactly that symptom and counts it, so the rest of the example is still
 # checked. (Fixed ones keep their regression test, without the xfail.)
-KNOWN_BUGS: dict[str, str] = {}
+KNOWN_BUGS = {
+    "site-in-one-line-body": "deprecate refuses a site in a statement written on its block's header line "
+    "(`if x > 1: flag = workflow.patched(ID)`, `except E: ...`), though the contract rewrites every site "
+    "outside its listed refusals",
+    "marker-in-one-line-body": "remove refuses a `deprecate_patch(ID)` statement written on its block's "
+    "header line (`if x > 1: workflow.deprecate_patch(ID); a()`), saying it is inside an expression",
+}
 
 
 def known_bug(prop: str, name: str) -> None:
@@ -150,6 +157,7 @@ def _reason(refusal: Refusal) -> str:
         ("query handler", "region reachable from a query"),
         ("one-line body", "one-line body"),
         ("def line", "def line changed"),
+        ("only calls in statements", "site not in a statement, said deprecate"),
         ("cannot deprecate", "site cannot move"),
         ("evaluated only sometimes", "site evaluated only sometimes"),
         ("internal error", "INTERNAL ERROR"),
@@ -307,29 +315,40 @@ class _UndoIntroduce(cst.CSTTransformer):
             test = test.expression
         if not _is_call_of(test, "patched", self.patch_id):
             return updated_node
-        new = list(updated_node.body.body)
+        new = _statements(updated_node.body)
         if negated:
             self.pairs.append(("remove", [], new))
             self.old_branches.append(new)
             return cst.RemoveFromParent()
         orelse = updated_node.orelse
         if isinstance(orelse, cst.If):  # a chain
-            self.pairs.append(("chain", new, list(orelse.body.body)))
+            self.pairs.append(("chain", new, _statements(orelse.body)))
             # base's true branch; the branches below it behave as base's
             # and are written as the edit left them (comments kept).
-            self.old_branches.append(list(orelse.body.body))
+            self.old_branches.append(_statements(orelse.body))
             body = updated_node.body
-            if isinstance(body, cst.IndentedBlock) and body.header.comment is None:
+            if (
+                isinstance(body, cst.IndentedBlock)
+                and isinstance(orelse.body, cst.IndentedBlock)
+                and body.header.comment is None
+            ):
                 # The comment of the `if patched(OLD):` line may stay on the
                 # `elif` (where OLD still is) rather than move up.
                 body = body.with_changes(header=orelse.body.header)
             return orelse.with_changes(body=body, leading_lines=updated_node.leading_lines)
-        old = list(orelse.body.body) if isinstance(orelse, cst.Else) else []
+        old = _statements(orelse.body) if isinstance(orelse, cst.Else) else []
         self.pairs.append(("replace" if old else "add", new, old))
         if old:
             self.old_branches.append(old)
         new[0] = new[0].with_changes(leading_lines=[*updated_node.leading_lines, *new[0].leading_lines])
         return cst.FlattenSentinel(new)
+
+
+def _statements(suite: cst.BaseSuite) -> list[cst.BaseStatement]:
+    """A block's statements; a one-line body (`if x: a(); b()`) as one line."""
+    if isinstance(suite, cst.IndentedBlock):
+        return list(suite.body)
+    return [cst.SimpleStatementLine(body=suite.body)]
 
 
 class _Inert(ast.NodeTransformer):
@@ -607,6 +626,30 @@ def remove_spans(source: str, patch_id: str) -> list[Span]:
     ]
 
 
+def _site_on_header_line(source: str, patch_id: str) -> bool:
+    """A `patched(ID)` in a statement written after a block header's colon
+    (see KNOWN_BUGS["site-in-one-line-body"])."""
+    text = source.splitlines()
+    for stmt in ast.walk(ast.parse(source)):
+        if isinstance(stmt, ast.stmt) and not isinstance(stmt, ast.If) and _holds_site(stmt, "patched", patch_id):
+            if text[stmt.lineno - 1][: stmt.col_offset].rstrip().endswith(":"):
+                return True
+    return False
+
+
+def _marker_on_header_line(source: str, patch_id: str) -> bool:
+    """A `deprecate_patch(ID)` statement after a block header's colon (see
+    KNOWN_BUGS["marker-in-one-line-body"])."""
+    text = source.splitlines()
+    return any(
+        isinstance(stmt, ast.Expr)
+        and _is_site(stmt.value, "deprecate_patch", patch_id)
+        and text[stmt.lineno - 1][: stmt.col_offset].rstrip().endswith((":", ";"))
+        and re.match(r"\s*(if|elif|else|for|while|with|try|except|finally)\b", text[stmt.lineno - 1])
+        for stmt in ast.walk(ast.parse(source))
+    )
+
+
 def _is_new_test(test: ast.expr) -> bool:
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         test = test.operand
@@ -676,7 +719,8 @@ def check_introduce(base: str, edited: str) -> str | None:
     base_lines = _stripped(base.splitlines())
     for branch in undo.old_branches:
         lines = _stripped(_code_lines(module, branch))
-        assert _contiguous_in(lines, base_lines), "an old branch is not base's text:\n" + "\n".join(lines)
+        one_line_body = len(lines) == 1 and any(line.endswith(": " + lines[0]) for line in base_lines)
+        assert _contiguous_in(lines, base_lines) or one_line_body, "an old branch is not base's text:\n" + "\n".join(lines)
 
     # A region inside a loop is flagged as such and warned of at its `if`.
     parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
@@ -720,6 +764,9 @@ def check_deprecate(source: str, patch_id: str, prop: str = "deprecate") -> str 
         assert reason != "INTERNAL ERROR", str(refusal)
         # The contract (testdata/deprecate/README.md) lists what is refused;
         # every site the generator makes outside that list can be rewritten.
+        if want is not None and "only calls in statements" in str(refusal) and _site_on_header_line(source, patch_id):
+            known_bug(prop, "site-in-one-line-body")
+            return None
         assert want is None, f"refused a site the contract rewrites: {refusal}"
         return None
     assert want is not None, "rewrote a site the contract refuses (`y or patched(ID)`):\n" + _diff(source, result.code)
@@ -788,7 +835,12 @@ def check_remove(source: str, patch_id: str) -> str | None:
         reason = _reason(refusal)
         record("remove", f"refused: {reason}")
         assert reason != "INTERNAL ERROR", str(refusal)
-        return None
+        # The contract refuses a marker inside an expression, and a patched(ID)
+        # left; the generator makes neither.
+        if "inside an expression" in str(refusal) and _marker_on_header_line(source, patch_id):
+            known_bug("remove", "marker-in-one-line-body")
+            return None
+        raise AssertionError(f"refused what the contract removes: {refusal}")
     code = result.code
     ast.parse(code)
     if not result.sites:
@@ -986,3 +1038,28 @@ def test_regression_remove_keeps_the_blank_line_above_a_call_that_ends_its_block
     result = remove_patches(source, ["old-v1"], date=DATE)
     # Only the call's own line goes (testdata/remove/README.md).
     assert "        await workflow.sleep(1)\n\n        # closing comment\n" in result.code, result.code
+
+
+@pytest.mark.xfail(strict=True, reason=KNOWN_BUGS["site-in-one-line-body"])
+def test_regression_deprecate_rewrites_a_site_on_a_block_header_line() -> None:
+    source = _BASE_WITH_PATCH.replace(
+        '        if workflow.patched("old-v1"):\n            await workflow.sleep(1)\n            workflow.logger.info("slept")\n        else:\n            await workflow.sleep(2)\n',
+        '        if x > 1: self.state = 1 if workflow.patched("old-v1") else 2\n',
+    )
+    # Not one of the contract's refusals (testdata/deprecate/README.md): the
+    # site is evaluated whenever its statement runs, so the marker goes just
+    # before that statement, inside the block.
+    result = deprecate_patches(source, ["old-v1"], date=DATE)
+    assert "        if x > 1:\n            workflow.deprecate_patch(\"old-v1\")\n            self.state = 1\n" in result.code, result.code
+
+
+@pytest.mark.xfail(strict=True, reason=KNOWN_BUGS["marker-in-one-line-body"])
+def test_regression_remove_takes_a_marker_from_a_block_header_line() -> None:
+    source = _BASE_WITH_PATCH.replace(
+        '        if workflow.patched("old-v1"):\n            await workflow.sleep(1)\n            workflow.logger.info("slept")\n        else:\n            await workflow.sleep(2)\n',
+        '        if x > 1: workflow.deprecate_patch("old-v1"); self.n = 1\n',
+    )
+    # A statement of its own, on a line of several: only it goes
+    # (testdata/remove/README.md).
+    result = remove_patches(source, ["old-v1"], date=DATE)
+    assert "        if x > 1: self.n = 1\n" in result.code, result.code
