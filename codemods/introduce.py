@@ -24,8 +24,6 @@ from dataclasses import dataclass, field
 from typing import Literal, Sequence
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .changelog import add_history_line, history_entry
@@ -645,11 +643,27 @@ def _reimport(module: cst.Module, base_tree: ast.Module, stmt: ast.Import | ast.
                 block = top.body.with_changes(body=[*top.body.body, new_line])
                 return module.with_changes(body=[*module.body[:index], top.with_changes(body=block), *module.body[index + 1 :]])
 
+    from libcst.codemod import CodemodContext  # noqa: PLC0415 - see _add_import
+    from libcst.codemod.visitors import AddImportsVisitor  # noqa: PLC0415
+
     context = CodemodContext()
     if isinstance(stmt, ast.ImportFrom):
         AddImportsVisitor.add_needed_import(context, stmt.module or "", alias.name, alias.asname, relative=stmt.level)
     else:
         AddImportsVisitor.add_needed_import(context, alias.name, asname=alias.asname)
+    return AddImportsVisitor(context).transform_module(module)
+
+
+def _add_import(module: cst.Module, from_module: str, name: str) -> cst.Module:
+    """`from <from_module> import <name>` added where libcst's AddImportsVisitor
+    puts it. Imported here, not at the top: libcst.codemod loads
+    libcst.matchers (about half a second), and most introductions add no
+    import."""
+    from libcst.codemod import CodemodContext  # noqa: PLC0415
+    from libcst.codemod.visitors import AddImportsVisitor  # noqa: PLC0415
+
+    context = CodemodContext()
+    AddImportsVisitor.add_needed_import(context, from_module, name)
     return AddImportsVisitor(context).transform_module(module)
 
 
@@ -819,9 +833,7 @@ def _introduce(base: str, edited: str, patch_id: str, *, date: datetime.date, ma
     for name, binding in reimports:
         module = _reimport(module, base_tree, binding, name)
     if add_workflow_import:
-        context = CodemodContext()
-        AddImportsVisitor.add_needed_import(context, "temporalio", "workflow")
-        module = AddImportsVisitor(context).transform_module(module)
+        module = _add_import(module, "temporalio", "workflow")
 
     code = module.code
     try:
