@@ -3,11 +3,48 @@
 from __future__ import annotations
 
 import os
+import stat
+import subprocess
+import tempfile
 from collections.abc import Sequence
 
 import git
+from git.index.fun import stat_mode_to_index_mode
 
 from patchmod.cli.errors import PatchmodError
+
+
+def _git(repo: git.Repo, args: list[str], stdin: bytes | None = None, env: dict[str, str] | None = None) -> str:
+    """Run git in the working tree; its stdout. Raises GitCommandError."""
+    command = [git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git", *args]
+    done = subprocess.run(command, cwd=repo.working_tree_dir, input=stdin, capture_output=True,
+                          env={**os.environ, **(env or {})}, check=False)
+    if done.returncode != 0:
+        raise git.GitCommandError(command, done.returncode, done.stderr)
+    return done.stdout.decode("utf-8", errors="surrogateescape")
+
+
+def _index_info(repo: git.Repo, paths: list[str]) -> bytes:
+    """`git update-index -z --index-info` records for the working-tree
+    content of `paths`: each file stored as a blob byte for byte (no clean
+    filters, as GitPython's `IndexFile.add` stores it), with the mode
+    GitPython would give it."""
+    root = repo.working_tree_dir
+    modes: dict[str, int] = {}
+    shas: dict[str, str] = {}
+    files = []
+    for path in paths:
+        full = os.path.join(root, path)
+        mode = stat_mode_to_index_mode(os.lstat(full).st_mode)
+        modes[path] = mode
+        if stat.S_ISLNK(mode):  # a symbolic link's blob is its target
+            shas[path] = _git(repo, ["hash-object", "-w", "--stdin"], stdin=os.fsencode(os.readlink(full))).strip()
+        else:
+            files.append(path)
+    for i in range(0, len(files), 500):
+        chunk = files[i:i + 500]
+        shas.update(zip(chunk, _git(repo, ["hash-object", "-w", "--no-filters", "--", *chunk]).split()))
+    return b"".join(f"{modes[path]:o} {shas[path]}\t".encode() + os.fsencode(path) + b"\0" for path in paths)
 
 
 def commit_files(repo: git.Repo, paths: list[str], message: str) -> str:
@@ -18,6 +55,10 @@ def commit_files(repo: git.Repo, paths: list[str], message: str) -> str:
     index: whatever the user staged or left dirty elsewhere is neither
     committed nor unstaged. Call `sync_index` afterwards so that the real
     index takes the committed content for those paths.
+
+    The tree is built by git itself (read-tree, update-index, write-tree
+    on a scratch index file): GitPython's own index code reads and writes
+    every entry in Python, which costs seconds in a large repository.
     """
     if not paths:
         raise ValueError("commit_files needs at least one path")
@@ -26,9 +67,11 @@ def commit_files(repo: git.Repo, paths: list[str], message: str) -> str:
     except ValueError:
         raise PatchmodError("HEAD: the repository has no commit yet: commit the base code first") from None
     try:
-        scratch = git.IndexFile.from_tree(repo, "HEAD")
-        scratch.add(paths, write=False)
-        tree = scratch.write_tree()
+        with tempfile.TemporaryDirectory(prefix="patchmod-index-") as scratch:
+            env = {"GIT_INDEX_FILE": os.path.join(scratch, "index")}
+            _git(repo, ["read-tree", parent.hexsha], env=env)
+            _git(repo, ["update-index", "--add", "-z", "--index-info"], stdin=_index_info(repo, paths), env=env)
+            tree = _git(repo, ["write-tree"], env=env).strip()
         new = git.Commit.create_from_tree(repo, tree, message, parent_commits=[parent], head=True)
     except (git.GitCommandError, OSError) as exc:
         detail = exc.stderr.strip() if isinstance(exc, git.GitCommandError) else str(exc)
@@ -54,7 +97,13 @@ def sync_index(repo: git.Repo, paths: list[str]) -> str | None:
     untouched), so that `git status` shows them clean. Returns a warning
     instead of failing: the commit is made already."""
     try:
-        repo.index.add(paths)
+        # The committed blobs, then fresh stat data for them (git status
+        # then need not hash them again); other entries are not touched.
+        _git(repo, ["update-index", "--add", "-z", "--index-info"], stdin=_index_info(repo, paths))
+        try:
+            _git(repo, ["update-index", "-q", "--refresh"])
+        except git.GitCommandError:
+            pass  # exit 1: some entry needs updating; nothing to report
     except (git.GitCommandError, OSError) as exc:
         return (f"the index could not be updated ({exc}); "
                 f"`git reset -q -- {' '.join(paths)}` makes it match the commit")
