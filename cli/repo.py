@@ -105,13 +105,14 @@ def _code_pattern(patch_id: str) -> re.Pattern[str]:
     return re.compile(r"\b(?:patched|deprecate_patch)\(\s*(?:[rRuU])?(['\"])" + re.escape(patch_id) + r"\1")
 
 
-def _grep(repo: git.Repo, patch_id: str, rev: str | None) -> list[tuple[str, int, str]]:
+def _grep(repo: git.Repo, patch_id: str, rev: str | None, paths: list[str] | None = None) -> list[tuple[str, int, str]]:
     """(path, line, text) of every tracked .py line holding `patch_id`,
-    in the working tree or, with `rev`, in that commit."""
+    in the working tree or, with `rev`, in that commit (only in `paths`,
+    when given)."""
     args = ["-n", "-z", "-I", "--no-color", "--full-name", "-F", "-e", patch_id]
     if rev:
         args.append(rev)
-    args += ["--", "*.py"]
+    args += ["--", *([f":(literal){p}" for p in paths] if paths is not None else ["*.py"])]
     try:
         out = repo.git.grep(*args, strip_newline_in_stdout=False, stdout_as_string=False)
     except git.GitCommandError as exc:
@@ -130,6 +131,15 @@ def _grep(repo: git.Repo, patch_id: str, rev: str | None) -> list[tuple[str, int
     return hits
 
 
+def _differing_python_files(repo: git.Repo, rev: str) -> list[str]:
+    """.py paths whose content in `rev` differs from the working tree's
+    tracked files (changed, deleted, or no longer tracked), renames split
+    into a deletion and an addition."""
+    out = repo.git.diff("--name-only", "-z", "--no-renames", "--no-ext-diff", "--no-textconv", rev, "--", "*.py",
+                        strip_newline_in_stdout=False, stdout_as_string=False)
+    return sorted({p for p in out.decode("utf-8", errors="surrogateescape").split("\0") if p})
+
+
 def known_uses(repo: git.Repo, patch_id: str, base_rev: str | None = None,
                base_label: str | None = None) -> list[KnownUse]:
     """Where the code, a `Versioning History` or a `Patch-Id:` trailer already
@@ -139,11 +149,16 @@ def known_uses(repo: git.Repo, patch_id: str, base_rev: str | None = None,
     uses: list[KnownUse] = []
     seen: set[str] = set()
     code = _code_pattern(patch_id)
-    sources = [(None, "")]
+    sources: list[tuple[str | None, str, list[str] | None]] = [(None, "", None)]
     if base_rev:
-        sources.append((base_rev, f"@{base_label or base_rev}"))
-    for rev, label in sources:
-        for path, lineno, text in _grep(repo, patch_id, rev):
+        # A file the same in base_rev and the working tree holds the same
+        # lines in both: grep the base only where they differ (reading a
+        # whole revision's blobs costs as much as the rest together).
+        differing = _differing_python_files(repo, base_rev)
+        if differing:
+            sources.append((base_rev, f"@{base_label or base_rev}", differing))
+    for rev, label, only in sources:
+        for path, lineno, text in _grep(repo, patch_id, rev, only):
             if code.search(text):
                 what = f"patch id {patch_id!r} is already in the code"
             elif patch_id in history_ids(text):
