@@ -24,13 +24,9 @@ from patchmod.cli import files, pull_request as pr, repo as repo_mod, safety
 from patchmod.cli.errors import PatchmodError
 from patchmod.cli.output import JsonReport, finding_line, qualified_name, unified_diff
 from patchmod.cli.server import ServerOptions
+from patchmod.cli.workers import MANY_FILES, worker_count  # noqa: F401 - MANY_FILES is read from here
 from patchmod.codemods import patch_ids as patch_id_rules
 from patchmod.codemods.patch_sites import might_hold
-
-# More candidate files than this: rewrite them in worker processes (and the
-# command line shows a progress bar on a terminal). Below it, starting the
-# workers costs more than it saves.
-MANY_FILES = 8
 
 COMMANDS = ("deprecate", "remove")
 _PAST = {"deprecate": "deprecated", "remove": "removed"}
@@ -168,22 +164,6 @@ def rewrite_file(command: str, root: str, path: str, ids: Sequence[str], date: d
 
 def _rewrite_task(task: tuple[str, str, str, tuple[str, ...], datetime.date]) -> FileOutcome:
     return rewrite_file(*task)
-
-
-def worker_count(n_files: int, jobs: int | None) -> int:
-    """How many processes rewrite `n_files`: 1 (in this process) for few files
-    or one core; else `jobs`, or every usable core."""
-    if jobs is not None:
-        if jobs < 1:
-            raise PatchmodError(f"--jobs must be at least 1, not {jobs}")
-        return max(1, min(jobs, n_files))
-    if n_files <= MANY_FILES:
-        return 1
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, n_files // 2))
 
 
 def rewrite_files(command: str, root: str, paths: list[str], ids: Sequence[str], date: datetime.date,

@@ -89,7 +89,7 @@ def status(repo_path: str | os.PathLike[str], paths: list[str] | None = None, *,
 
     from patchmod.cli import repo as repo_mod  # noqa: PLC0415 - GitPython is heavy
     from patchmod.cli.config import load_config  # noqa: PLC0415
-    from patchmod.cli.retire import worker_count  # noqa: PLC0415
+    from patchmod.cli.workers import worker_count  # noqa: PLC0415
     from patchmod.codemods import inventory as inv  # noqa: PLC0415
 
     start = os.fspath(repo_path)
