@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,9 @@ STATUSES = ("ok", "nondeterminism", "error", "skipped")
 # plus this much per history (replays take about 10 ms each).
 TIMEOUT_BASE = 60.0
 TIMEOUT_PER_HISTORY = 1.0
+# Many histories are replayed by several child interpreters at once, each
+# getting at least this many.
+HISTORIES_PER_REPLAYER = 20
 
 
 @dataclass
@@ -249,51 +253,118 @@ def _history_summary(replay, path: Path):
         return replay.HistoryInfo()
 
 
-def _run_replayer(spec: dict, cwd: Path, python: str, timeout: float) -> list[dict]:
-    """Run replay.py in a child interpreter; its records (and, when it failed,
-    one `{"kind": "crash"}` record saying why)."""
+def replayer_count(n_histories: int) -> int:
+    """How many child interpreters replay `n_histories` at once: one per
+    usable core, as long as each gets at least `HISTORIES_PER_REPLAYER`
+    (each child spends about 0.3 s importing temporalio first)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, n_histories // HISTORIES_PER_REPLAYER))
+
+
+def _run_replayer(spec: dict, cwd: Path, python: str, timeout: float, children: int | None = None) -> list[dict]:
+    """Run replay.py in child interpreters, each on a contiguous share of the
+    histories (`children`, default `replayer_count`); their records, with
+    history indices counted in the whole spec. The import records come from
+    the first child (every child imports the same targets). A child that
+    failed turns each of its histories without a result into an error
+    record saying why (the replayer crashed, or the timeout)."""
     import subprocess  # noqa: PLC0415
     import tempfile  # noqa: PLC0415
 
+    histories = spec["histories"]
+    n = max(1, min(children or replayer_count(len(histories)), len(histories)))
+    bounds = [(len(histories) * k // n, len(histories) * (k + 1) // n) for k in range(n)]
+    env = dict(os.environ)
+    # replay.py reads the workflow code from source (no stale .pyc);
+    # nothing is written into the repository either way.
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    records: list[dict] = []
+    deadline = time.monotonic() + timeout
     with tempfile.TemporaryDirectory(prefix="patchmod-verify-") as tmp:
-        spec_path = os.path.join(tmp, "spec.json")
-        results_path = os.path.join(tmp, "results.jsonl")
-        with open(spec_path, "w", encoding="utf-8") as fh:
-            json.dump(spec, fh)
-        env = dict(os.environ)
-        # replay.py reads the workflow code from source (no stale .pyc);
-        # nothing is written into the repository either way.
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
-        cmd = [python, _replay_script(), spec_path, results_path]
-        crash = None
-        try:
-            proc = subprocess.run(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                                  capture_output=True, text=True, timeout=timeout)
-            if proc.returncode != 0:
-                tail = (proc.stderr or proc.stdout or "").strip().splitlines()[-5:]
-                crash = {"kind": "crash", "reason": "replay_crashed",
-                         "message": f"the replayer ({python}) exited with status {proc.returncode}"
-                                    + (": " + " | ".join(tail) if tail else "")}
-        except FileNotFoundError:
-            raise PatchmodError(f"--python {python}: no such interpreter") from None
-        except subprocess.TimeoutExpired:
-            crash = {"kind": "crash", "reason": "timeout",
-                     "message": f"the replay did not finish within {timeout:.0f} s (stopped)"}
-        records = []
-        try:
-            with open(results_path, encoding="utf-8") as fh:
-                for line in fh:
-                    line = line.strip()
-                    if line:
-                        try:
-                            records.append(json.loads(line))
-                        except ValueError:
-                            break  # a line cut short by a crash
-        except FileNotFoundError:
-            pass
-        if crash:
-            records.append(crash)
-        return records
+        running = []
+        for k, (lo, hi) in enumerate(bounds):
+            spec_path = os.path.join(tmp, f"spec{k}.json")
+            with open(spec_path, "w", encoding="utf-8") as fh:
+                json.dump({**spec, "histories": histories[lo:hi]}, fh)
+            results_path = os.path.join(tmp, f"results{k}.jsonl")
+            # Output goes to files, not pipes: a child that writes much
+            # while another is waited for never blocks.
+            output = tuple(open(os.path.join(tmp, f"{name}{k}.txt"), "w+", encoding="utf-8", errors="replace")
+                           for name in ("stdout", "stderr"))
+            try:
+                proc = subprocess.Popen([python, _replay_script(), spec_path, results_path], cwd=cwd, env=env,
+                                        stdin=subprocess.DEVNULL, stdout=output[0], stderr=output[1], text=True)
+            except FileNotFoundError:
+                for _, other, _, other_output in running:
+                    other.kill()
+                    other.wait()
+                for _, _, _, files in [*running, (None, None, None, output)]:
+                    for fh in files:
+                        fh.close()
+                raise PatchmodError(f"--python {python}: no such interpreter") from None
+            running.append((k, proc, results_path, output))
+        for k, proc, results_path, (stdout, stderr) in running:
+            with stdout, stderr:
+                crash = _wait_replayer(proc, stdout, stderr, python, timeout, deadline)
+            lo, hi = bounds[k]
+            done: set[int] = set()
+            for record in _read_records(results_path):
+                if record.get("kind") == "import":
+                    if k == 0:
+                        records.append(record)
+                    continue
+                if record.get("kind") == "result":
+                    record["index"] += lo
+                    done.add(record["index"])
+                records.append(record)
+            if crash and n == 1:
+                records.append(crash)
+            elif crash:
+                records.extend({"kind": "result", "index": i, "status": "error", "reason": crash["reason"],
+                                "message": crash["message"], "event_id": None, "workflow": None}
+                               for i in range(lo, hi) if i not in done)
+    return records
+
+
+def _wait_replayer(proc, stdout, stderr, python: str, timeout: float, deadline: float) -> dict | None:
+    """Wait for one replay.py child, at most until `deadline`; a
+    `{"kind": "crash"}` record when it failed or ran out of time."""
+    import subprocess  # noqa: PLC0415
+
+    try:
+        proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return {"kind": "crash", "reason": "timeout",
+                "message": f"the replay did not finish within {timeout:.0f} s (stopped)"}
+    if proc.returncode != 0:
+        stdout.seek(0)
+        stderr.seek(0)
+        tail = (stderr.read() or stdout.read() or "").strip().splitlines()[-5:]
+        return {"kind": "crash", "reason": "replay_crashed",
+                "message": f"the replayer ({python}) exited with status {proc.returncode}"
+                           + (": " + " | ".join(tail) if tail else "")}
+    return None
+
+
+def _read_records(results_path: str) -> list[dict]:
+    records = []
+    try:
+        with open(results_path, encoding="utf-8") as fh:
+            for line in fh:
+                line = line.strip()
+                if line:
+                    try:
+                        records.append(json.loads(line))
+                    except ValueError:
+                        break  # a line cut short by a crash
+    except FileNotFoundError:
+        pass
+    return records
 
 
 def _summary(report: VerifyReport) -> str:
@@ -353,11 +424,11 @@ def verify(ctx: click.Context, histories: str, workflows: tuple[str, ...], pytho
     Exit status: 0 every history replays, 1 any does not, 2 bad usage (no
     such folder, no histories, no workflow classes).
     """
-    from patchmod.cli import api  # noqa: PLC0415
-
     start = ctx.obj["directory"] if ctx.obj else os.getcwd()
     try:
-        report = api.verify(start, histories, list(workflows), python=python, timeout=timeout)
+        # What `api.verify` calls, without importing the API module: it loads
+        # libcst and GitPython, half a second that a replay does not need.
+        report = verify_histories(start, histories, list(workflows), python=python, timeout=timeout)
     except PatchmodError as exc:
         for line in exc.lines:
             echo_err(line)

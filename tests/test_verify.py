@@ -295,3 +295,47 @@ def test_committed_histories_are_what_the_script_records(temporal_server, tmp_pa
 
     for path in written:
         assert shape(path) == shape(HISTORIES_DIR / path.name), path.name
+
+
+def _verify_with_replayers(monkeypatch, count: int, *args: str) -> tuple[int, dict]:
+    from patchmod.cli import verify as verify_mod
+
+    monkeypatch.setattr(verify_mod, "replayer_count", lambda n_histories: count)
+    return verify_json(*args)
+
+
+def test_several_replayers_report_what_one_does(tmp_path: Path, monkeypatch) -> None:
+    """Many histories are shared out to one child interpreter per core; the
+    report is the same as one child's, history by history."""
+    folder = tmp_path / "histories"
+    folder.mkdir()
+    for name in HISTORY_FILES.values():
+        shutil.copy(HISTORIES_DIR / name, folder / name)
+    (folder / "h5_not_a_history.json").write_text('{"events": "none"}')
+    args = ("-C", str(STAGES_DIR), "verify", "--histories", str(folder), "--workflow",
+            f"{STAGE_MODULES[3]}:MyWorkflow")
+    one = _verify_with_replayers(monkeypatch, 1, *args)
+    three = _verify_with_replayers(monkeypatch, 3, *args)
+    assert three == one
+    assert one[1]["counts"] == {"ok": 3, "nondeterminism": 1, "error": 1, "skipped": 0}
+    assert len(one[1]["imports"]) == 1
+
+
+@pytest.mark.parametrize("replayers", [1, 2])
+@pytest.mark.parametrize("script, reason", [
+    ("echo replayer broke >&2\nexit 3\n", "replay_crashed"),
+    ("sleep 10\n", "timeout"),
+])
+def test_a_failed_replayer_is_an_error_for_its_histories(tmp_path: Path, monkeypatch, replayers: int,
+                                                         script: str, reason: str) -> None:
+    python = tmp_path / "python"
+    python.write_text("#!/bin/sh\n" + script)
+    python.chmod(0o755)
+    code, report = _verify_with_replayers(
+        monkeypatch, replayers, "-C", str(STAGES_DIR), "verify", "--histories", str(HISTORIES_DIR),
+        "--workflow", f"{STAGE_MODULES[3]}:MyWorkflow", "--python", str(python), "--timeout", "1")
+    assert code == 1
+    assert [r["reason"] for r in report["results"]] == [reason] * len(HISTORY_FILES)
+    message = report["results"][0]["message"]
+    assert all(r["message"] == message for r in report["results"])
+    assert "replayer broke" in message if reason == "replay_crashed" else "within 1 s" in message
