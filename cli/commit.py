@@ -26,9 +26,10 @@ def _git(repo: git.Repo, args: list[str], stdin: bytes | None = None, env: dict[
 
 def _index_info(repo: git.Repo, paths: list[str]) -> bytes:
     """`git update-index -z --index-info` records for the working-tree
-    content of `paths`: each file stored as a blob byte for byte (no clean
-    filters, as GitPython's `IndexFile.add` stores it), with the mode
-    GitPython would give it."""
+    content of `paths`: each file stored as `git add` would store it (its
+    attributes' filters and end-of-line conversion applied: a CRLF working
+    tree of an LF repository commits LF, not every line changed), with the
+    mode GitPython would give it."""
     root = repo.working_tree_dir
     modes: dict[str, int] = {}
     shas: dict[str, str] = {}
@@ -43,7 +44,7 @@ def _index_info(repo: git.Repo, paths: list[str]) -> bytes:
             files.append(path)
     for i in range(0, len(files), 500):
         chunk = files[i:i + 500]
-        shas.update(zip(chunk, _git(repo, ["hash-object", "-w", "--no-filters", "--", *chunk]).split()))
+        shas.update(zip(chunk, _git(repo, ["hash-object", "-w", "--", *chunk]).split()))
     return b"".join(f"{modes[path]:o} {shas[path]}\t".encode() + os.fsencode(path) + b"\0" for path in paths)
 
 

@@ -534,8 +534,6 @@ def test_introduce_refuses_a_target_partly_staged(repo: Path) -> None:
     assert snapshot(repo) == before
 
 
-@pytest.mark.xfail(strict=True, reason="commit_files stores the working-tree bytes unfiltered (CRLF), "
-                   "not as `git add` would (LF): the whole file changes in the commit and stays dirty")
 def test_crlf_working_tree_of_an_lf_repository_commits_as_git_add_would(tmp_path: Path) -> None:
     """`*.py text eol=crlf`: git keeps LF in its blobs and CRLF on disk. The
     commit holds the rewrite normalized as `git add` would store it (not the
@@ -566,3 +564,17 @@ def test_file_names_with_spaces_quotes_unicode_and_a_leading_dash(tmp_path: Path
     assert status(root) == ""
     result = run("-C", root, "status", "--json")
     assert {s["file"] for p in json.loads(result.stdout)["patches"] for s in p["sites"]} == set(odd)
+
+
+def test_introduce_in_a_crlf_working_tree_of_an_lf_repository(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "eol", {WF: BASE, ".gitattributes": "*.py text eol=crlf\n"})
+    git(root, "rm", "-q", "--cached", "-r", ".")
+    git(root, "reset", "-q", "--hard")
+    write(root, WF, EDITED.replace("\n", "\r\n"))
+    result = run("-C", root, "introduce", INTRODUCED)
+    assert result.exit_code == 0, result.stderr
+    assert "1 region" in result.stdout
+    assert status(root) == ""
+    on_disk = (root / WF).read_bytes()
+    assert b"\n" not in on_disk.replace(b"\r\n", b"")
+    assert file_at(root, "HEAD", WF) == on_disk.replace(b"\r\n", b"\n")
