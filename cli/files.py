@@ -78,6 +78,9 @@ def unwritable_reason(root: str | os.PathLike[str], path: str) -> str | None:
         return "lies under a symbolic link to a folder; patchmod never writes through a link"
     if not stat.S_ISREG(st.st_mode):
         return "not a regular file"
+    if st.st_nlink > 1:
+        return (f"has {st.st_nlink} hard links; replacing it would leave the other names with the old "
+                "content: make it a file of its own (cp, then mv over it) if it may be rewritten")
     if not st.st_mode & stat.S_IWUSR or not os.access(full, os.W_OK):
         return (f"is read-only (mode {stat.S_IMODE(st.st_mode):04o}); "
                 "make it writable (chmod u+w) if it may be rewritten")
@@ -86,16 +89,22 @@ def unwritable_reason(root: str | os.PathLike[str], path: str) -> str | None:
     return None
 
 
-def _temporary(target: Path, data: bytes, mode: int) -> str:
+def _temporary(target: Path, data: bytes, like: os.stat_result) -> str:
     """A temporary file next to `target` holding `data` (flushed to disk),
-    with `mode`; its path."""
+    with the mode, and where allowed the owner and group, of `like`; its path."""
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
+        mine = os.stat(tmp)
+        if (mine.st_uid, mine.st_gid) != (like.st_uid, like.st_gid):
+            try:  # run as root on someone's file: it stays theirs
+                os.chown(tmp, like.st_uid, like.st_gid)
+            except OSError:
+                pass  # not allowed: the file becomes the runner's, as an editor's save would
+        os.chmod(tmp, stat.S_IMODE(like.st_mode))
     except BaseException:
         _unlink(tmp)
         raise
@@ -158,8 +167,7 @@ def write_all(root: str | os.PathLike[str], rewrites: list[tuple[str, str]]) -> 
         for (path, text), target in zip(rewrites, targets):
             try:
                 old.append(target.read_bytes())
-                mode = stat.S_IMODE(os.stat(target).st_mode)
-                temporaries.append(_temporary(target, text.encode("utf-8"), mode))
+                temporaries.append(_temporary(target, text.encode("utf-8"), os.stat(target)))
             except OSError as exc:
                 raise PatchmodError(f"{path}: cannot write: {exc.strerror or exc}; nothing was written") from None
     except BaseException:
@@ -179,7 +187,7 @@ def write_all(root: str | os.PathLike[str], rewrites: list[tuple[str, str]]) -> 
         not_restored = []
         for i in replaced:
             try:
-                os.replace(_temporary(targets[i], old[i], stat.S_IMODE(os.stat(targets[i]).st_mode)), targets[i])
+                os.replace(_temporary(targets[i], old[i], os.stat(targets[i])), targets[i])
             except OSError:
                 not_restored.append(rewrites[i][0])
         if not isinstance(exc, OSError):

@@ -578,3 +578,19 @@ def test_introduce_in_a_crlf_working_tree_of_an_lf_repository(tmp_path: Path) ->
     on_disk = (root / WF).read_bytes()
     assert b"\n" not in on_disk.replace(b"\r\n", b"")
     assert file_at(root, "HEAD", WF) == on_disk.replace(b"\r\n", b"\n")
+
+
+def test_a_hard_linked_target_is_refused(retire_repo: Path, tmp_path: Path) -> None:
+    os.link(retire_repo / REFUND, tmp_path / "refund-copy.py")
+    before = snapshot(retire_repo)
+    refused(run("-C", retire_repo, "deprecate", FRAUD), f"{REFUND}: has 2 hard links")
+    assert snapshot(retire_repo) == before
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file to someone else")
+def test_a_rewritten_file_keeps_its_owner_and_group(retire_repo: Path) -> None:
+    os.chown(retire_repo / REFUND, 4321, 8765)
+    result = run("-C", retire_repo, "deprecate", FRAUD)
+    assert result.exit_code == 0, result.stderr
+    st = os.stat(retire_repo / REFUND)
+    assert (st.st_uid, st.st_gid) == (4321, 8765)
