@@ -17,6 +17,7 @@ lambda or generator that runs later, is refused.
 from __future__ import annotations
 
 import ast
+import bisect
 import datetime
 from collections import Counter
 from typing import Sequence
@@ -218,11 +219,14 @@ def _header_parts(stmt: cst.CSTNode) -> list[cst.CSTNode]:
 
 
 class _Deprecate(cst.CSTTransformer):
-    def __init__(self, patch_ids: set[str], spelling: Spelling, deprecate_func: str, lines: dict[int, int]):
+    def __init__(self, patch_ids: set[str], spelling: Spelling, deprecate_func: str, lines: dict[int, int],
+                 hot: set[int]):
         self.patch_ids = patch_ids
         self.spelling = spelling
         self.deprecate_func = cst.parse_expression(deprecate_func)
         self.lines = lines  # id(site call) -> line, filled by the caller
+        self.hot = hot  # ids of the site calls and every node that holds one
+        self.untouched: set[int] = set()  # ids of the subtrees kept as parsed
         self.sites: list[SiteChange] = []
         self.problems: list[Finding] = []
         self.dropped: list[cst.CSTNode] = []
@@ -231,6 +235,22 @@ class _Deprecate(cst.CSTTransformer):
         self.handled = ByNode()  # the site calls seen in a statement
         self.site_lines = ByNode()  # updated site call -> line
         self.trailing = ByNode()  # statement -> comment lines to put right after it
+
+    # Only the nodes that hold a site are walked and rebuilt: elsewhere no
+    # hook of this transformer changes anything (each one returns the node
+    # it was given where its statement holds no site), so a subtree without
+    # a site is kept as it is. Classes and functions still enter and leave
+    # the scope.
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if super().on_visit(node) and id(node) in self.hot:
+            return True
+        self.untouched.add(id(node))
+        return False
+
+    def on_leave(self, original_node, updated_node):
+        if id(original_node) in self.hot or isinstance(original_node, (cst.ClassDef, cst.FunctionDef)):
+            return super().on_leave(original_node, updated_node)
+        return updated_node
 
     # where we are, for the changelog and the report
     def _where(self) -> tuple[str | None, str | None]:
@@ -463,9 +483,11 @@ class _Deprecate(cst.CSTTransformer):
         return cst.FlattenSentinel(self._with_leading([*before, line], updated_node.leading_lines))
 
 
-def _site_lines(tree: ast.Module, module: cst.Module, spelling: Spelling, patch_ids: set[str]) -> dict[int, int]:
+def _site_lines(tree: ast.Module, module: cst.Module, spelling: Spelling,
+                patch_ids: set[str]) -> tuple[dict[int, int], set[int]]:
     """Line of each libcst site, by matching the n-th site in source order in
-    both trees (positions from libcst metadata would cost another pass)."""
+    both trees (positions from libcst metadata would cost another pass), and
+    the ids of the site calls and of every node that holds one."""
     ast_sites = sorted(
         (node.lineno, node.col_offset)
         for node in ast.walk(tree)
@@ -476,18 +498,38 @@ def _site_lines(tree: ast.Module, module: cst.Module, spelling: Spelling, patch_
         and node.args[0].value in patch_ids
     )
 
+    # Functions and classes (by name) whose lines, decorators included, hold
+    # a site: no other one is walked.
+    rows = sorted(line for line, _ in ast_sites)
+    holders = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            first = min([d.lineno for d in node.decorator_list] + [node.lineno])
+            i = bisect.bisect_left(rows, first)
+            if i < len(rows) and rows[i] <= (node.end_lineno or node.lineno):
+                holders.add(node.name)
+
     class Collect(cst.CSTVisitor):
         def __init__(self) -> None:
             self.calls: list[cst.Call] = []
+            self.path: list[int] = []  # ids of the nodes from the module down to here
+            self.hot: set[int] = set()
 
-        def visit_Call(self, node: cst.Call) -> None:
-            patch_id = spelling.call_id(node, "patched")
-            if patch_id in patch_ids:
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            self.path.append(id(node))
+            if isinstance(node, (cst.FunctionDef, cst.ClassDef)) and node.name.value not in holders:
+                return False
+            if isinstance(node, cst.Call) and spelling.call_id(node, "patched") in patch_ids:
                 self.calls.append(node)
+                self.hot.update(self.path)
+            return True
+
+        def on_leave(self, original_node: cst.CSTNode) -> None:
+            self.path.pop()
 
     collect = Collect()
     module.visit(collect)
-    return {id(call): line for call, (line, _) in zip(collect.calls, ast_sites)}
+    return {id(call): line for call, (line, _) in zip(collect.calls, ast_sites)}, collect.hot
 
 
 def _names_in(nodes: list[cst.CSTNode]) -> Counter[str]:
@@ -526,8 +568,8 @@ def _deprecate_patches(source: str, patch_ids: Sequence[str], *, date: datetime.
 
     deprecate_func = bindings.name_for("deprecate_patch")
     add_import = deprecate_func is None  # only `from temporalio.workflow import patched`
-    lines = _site_lines(tree, module, spelling, ids)
-    transform = _Deprecate(ids, spelling, deprecate_func or "deprecate_patch", lines)
+    lines, hot = _site_lines(tree, module, spelling, ids)
+    transform = _Deprecate(ids, spelling, deprecate_func or "deprecate_patch", lines, hot)
     new_module = module.visit(transform)
     # A site outside any statement the transform rewrites (a decorator, a
     # default argument, a class attribute) would be left behind: refuse.
@@ -548,7 +590,7 @@ def _deprecate_patches(source: str, patch_ids: Sequence[str], *, date: datetime.
         new_module = AddImportsVisitor(context).transform_module(new_module)
     dropped = _names_in(transform.dropped)
     dropped.update({local: len(transform.sites) for local, member in bindings.members.items() if member == "patched"})
-    new_module = remove_imports_of(fill_empty_blocks(new_module), names_left_unused(tree, dropped))
+    new_module = remove_imports_of(fill_empty_blocks(new_module, transform.untouched), names_left_unused(tree, dropped))
     new_module = add_history(new_module, owners_of(transform.sites, code_map), "deprecated", date)
     code = new_module.code
     checked(code)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import RemoveImportsVisitor
+from libcst.codemod.visitors._gather_unused_imports import MODULES_IGNORED_BY_DEFAULT
 from libcst.helpers import get_absolute_module_from_package_for_import
 
 from .changelog import add_history_line, history_entry
@@ -94,10 +95,24 @@ def add_history(module: cst.Module, touched: dict[str, list[str]], stage: str, d
     return module.visit(_History(entries, module))
 
 
+# Nodes that hold no block of statements.
+_NO_BLOCKS = (cst.SimpleStatementLine, cst.BaseExpression, cst.Decorator, cst.Parameters, cst.Annotation,
+              cst.WithItem, cst.Arg)
+
+
 class _FillEmpty(cst.CSTTransformer):
     """Blocks emptied by a removal get `pass`; a module-level `with` left
     empty (it held only the imports that went, as an
     `imports_passed_through()` block does) goes with its leading lines."""
+
+    def __init__(self, untouched: set[int] | frozenset[int] = frozenset()) -> None:
+        super().__init__()
+        self.untouched = untouched
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        # Blocks hold statements; a line of small statements, an expression
+        # or a decorator holds none: left as they are, not rebuilt.
+        return not isinstance(node, _NO_BLOCKS) and id(node) not in self.untouched and super().on_visit(node)
 
     def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock):
         if updated_node.body:
@@ -115,8 +130,10 @@ class _FillEmpty(cst.CSTTransformer):
         return updated_node.with_changes(body=[s for i, s in enumerate(updated_node.body) if i not in emptied])
 
 
-def fill_empty_blocks(module: cst.Module) -> cst.Module:
-    return module.visit(_FillEmpty())
+def fill_empty_blocks(module: cst.Module, untouched: set[int] | frozenset[int] = frozenset()) -> cst.Module:
+    """`untouched`: ids of subtrees a rewrite kept as they were parsed (they
+    hold no empty block), not walked."""
+    return module.visit(_FillEmpty(untouched))
 
 
 def _imports(module: cst.Module):
@@ -184,7 +201,104 @@ def remove_imports_of(module: cst.Module, names: set[str]) -> cst.Module:
                     scheduled = True
     if not scheduled:
         return module
+    unused = _certainly_unused(module, context)
+    if unused is not None:
+        return fill_empty_blocks(module.visit(_RemoveKnownUnused(context, unused)))
     return fill_empty_blocks(_RemoveImports(context).transform_module(module))
+
+
+def _typing_strings(tree: ast.Module) -> list[str]:
+    """Every string that could be read as code naming an import: in an
+    annotation, in a `TypeVar(...)` call, and, when the module has an
+    `__all__`, every string but docstrings. (A superset of what libcst's
+    GatherNamesFromStringAnnotationsVisitor and GatherExportsVisitor read.)"""
+    def strings(node: ast.AST) -> list[str]:
+        return [n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+
+    found: list[str] = []
+    docstrings: set[int] = set()
+    exports = False
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                docstrings.add(id(first.value))
+        if isinstance(node, ast.arg) and node.annotation is not None:
+            found += strings(node.annotation)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns is not None:
+            found += strings(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            found += strings(node.annotation)
+        elif isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            if name.endswith("TypeVar"):
+                found += strings(node)
+        elif isinstance(node, ast.Name) and node.id == "__all__":
+            exports = True
+        elif type(node).__name__ in ("TypeAlias", "TypeVar", "ParamSpec", "TypeVarTuple"):  # 3.12 syntax
+            found += strings(node)
+    if exports:
+        found += [n.value for n in ast.walk(tree)
+                  if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings]
+    return found
+
+
+def _certainly_unused(module: cst.Module, context: CodemodContext) -> dict | None:
+    """What RemoveImportsVisitor's scope analysis would find about the
+    imports scheduled for removal, read from the new code with `ast`, or
+    None when that is not clear-cut.
+
+    A scheduled name is certainly unused when the module binds it in one
+    import only and nothing else spells it: no name (load, store, `del`),
+    no `global`/`nonlocal`, no pattern capture, and no string that could be
+    an annotation or an `__all__` entry (`_typing_strings`). Then the
+    aliases binding the scheduled names are exactly the unused ones that
+    matter (the visitor removes what is both scheduled and unused), and the
+    metadata passes (scopes, qualified names, exports, string annotations:
+    most of a rewrite's time) are not needed."""
+    scheduled = RemoveImportsVisitor._get_imports_from_context(context)
+    names = {alias or (obj if obj is not None else module_name.split(".")[0]) for module_name, obj, alias in scheduled}
+    try:
+        tree = ast.parse(module.code)
+    except (SyntaxError, ValueError):
+        return None
+    bound: Counter[str] = Counter()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.alias):
+            local = node.asname or node.name.split(".")[0]
+            if local in names:
+                bound[local] += 1
+            continue
+        if isinstance(node, ast.Name):
+            spelled = [node.id]
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            spelled = node.names
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar)):
+            spelled = [node.name] if node.name else []
+        elif isinstance(node, ast.MatchMapping):
+            spelled = [node.rest] if node.rest else []
+        else:
+            continue
+        if any(name in names for name in spelled):
+            return None
+    if any(count > 1 for count in bound.values()):
+        return None
+    words = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, sorted(names))) + r")(?!\w)")
+    if any(words.search(text) for text in _typing_strings(tree)):
+        return None
+    unused: dict[cst.ImportAlias, cst.Import | cst.ImportFrom] = {}
+    for node in _imports(module):
+        if isinstance(node, cst.ImportFrom) and (
+            isinstance(node.names, cst.ImportStar)
+            or node.module is None  # GatherUnusedImportsVisitor leaves these alone
+            or (isinstance(node.module, cst.Name) and node.module.value in MODULES_IGNORED_BY_DEFAULT)
+        ):
+            continue
+        for alias in node.names:
+            if (alias.evaluated_alias or alias.evaluated_name.split(".")[0]) in names:
+                unused[alias] = node
+    return unused
 
 
 class _RemoveImports(RemoveImportsVisitor):
@@ -196,6 +310,42 @@ class _RemoveImports(RemoveImportsVisitor):
 
     def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
         return updated_node.with_changes(body=_carry_leading_lines(original_node.body, updated_node.body))
+
+
+class _RemoveKnownUnused(cst.CSTTransformer):
+    """What _RemoveImports does, told which aliases are unused
+    (`_certainly_unused`): its own leave hooks, without the metadata and
+    without the matcher machinery a RemoveImportsVisitor sets up for every
+    instance. It does not descend into functions and classes: no import
+    there is both scheduled and unused, so none changes."""
+
+    leave_Import = RemoveImportsVisitor.leave_Import
+    leave_ImportFrom = RemoveImportsVisitor.leave_ImportFrom
+    _process_importfrom_aliases = RemoveImportsVisitor._process_importfrom_aliases
+
+    def __init__(self, context: CodemodContext, unused: dict) -> None:
+        super().__init__()
+        self.context = context
+        # As RemoveImportsVisitor.__init__ reads the scheduled imports.
+        scheduled = RemoveImportsVisitor._get_imports_from_context(context)
+        self.unused_module_imports = {module: alias for module, obj, alias in scheduled if obj is None}
+        self.unused_obj_imports: dict[str, set[tuple[str, str | None]]] = {}
+        for module, obj, alias in scheduled:
+            if obj is not None:
+                self.unused_obj_imports.setdefault(module, set()).add((obj, alias))
+        self._unused_imports = dict(unused)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        return _RemoveImports.leave_Module(self, original_node, updated_node)
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
+        return _RemoveImports.leave_IndentedBlock(self, original_node, updated_node)
 
 
 def _import_modules(stmt: cst.CSTNode) -> list[str] | None:
