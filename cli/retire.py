@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager
@@ -238,6 +239,11 @@ def retire(
     if branch is not None and (dry_run or not commit):
         raise PatchmodError(f"--branch needs a commit: it cannot go with "
                             f"{'--dry-run' if dry_run else '--no-commit'}")
+    # The codemod (libcst.codemod: about 0.4 s to import) loads while git
+    # works out which files to rewrite. A daemon: with nothing to do, no one
+    # waits for it.
+    loading = threading.Thread(target=_codemod, args=(command,), daemon=True)
+    loading.start()
     start = os.fspath(repo_path)
     repo = repo_mod.open_repo(start)
     root = repo_mod.root_of(repo)
@@ -264,6 +270,7 @@ def retire(
         return report
 
     today = date or datetime.date.today()
+    loading.join()
     outcomes = rewrite_files(command, os.fspath(root), candidates, ids, today,
                              worker_count(len(candidates), jobs), progress)
 
