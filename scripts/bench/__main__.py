@@ -130,10 +130,21 @@ class Sample:
         return self.others > OTHERS_LIMIT
 
 
+TIME = shutil.which("time", path="/usr/bin:/bin")
+
+
 def measure(argv: list[str], cwd: str | os.PathLike[str] | None = None, expect: tuple[int, ...] = (0,)) -> Sample:
-    """Run `argv` once as a child process: wall time, CPU, max RSS."""
+    """Run `argv` once as a child process: wall time, CPU, max RSS.
+
+    The RSS comes from GNU time (`/usr/bin/time -f %M`, the largest of the
+    process and the children it waited for): a child forked from this
+    (large) Python process would count the pages it shared with it before
+    exec in its own peak."""
     load = os.getloadavg()[0]
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        if TIME:
+            argv = [TIME, "-f", "%M", "-o", rss.name, *argv]
         busy0, _ = _cpu_ticks()
         start = time.perf_counter()
         proc = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
@@ -147,9 +158,13 @@ def measure(argv: list[str], cwd: str | os.PathLike[str] | None = None, expect: 
             err.seek(0)
             raise SystemExit(f"{' '.join(argv)}: exit {proc.returncode}\n{printed[-2000:]}"
                              f"{err.read().decode()[-2000:]}")
+        max_rss_kb = usage.ru_maxrss
+        if TIME:
+            lines = rss.read().split()
+            max_rss_kb = int(lines[-1]) if lines and lines[-1].isdigit() else 0
     cpu = usage.ru_utime + usage.ru_stime
     others = max(0.0, ((busy1 - busy0) / TICK - cpu) / wall)
-    return Sample(wall, cpu, usage.ru_maxrss / 1024, others, load, proc.returncode, printed)
+    return Sample(wall, cpu, max_rss_kb / 1024, others, load, proc.returncode, printed)
 
 
 def repeat(runs: int, once: Callable[[], Sample], prepare: Callable[[], None] | None = None,
