@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import dataclasses
 import datetime
 from collections import Counter
 from typing import Sequence
@@ -509,27 +510,80 @@ def _site_lines(tree: ast.Module, module: cst.Module, spelling: Spelling,
             if i < len(rows) and rows[i] <= (node.end_lineno or node.lineno):
                 holders.add(node.name)
 
+    def is_site(node: cst.CSTNode) -> bool:
+        return isinstance(node, cst.Call) and spelling.call_id(node, "patched") in patch_ids
+
+    # The sites and the nodes that hold them, found by a plain walk over the
+    # nodes' fields (several times as fast as a libcst visit, which rebuilds
+    # every node); then a libcst visit of those nodes alone lists the sites
+    # in libcst's own order.
+    hot, found = _holding(module, is_site, holders)
+
     class Collect(cst.CSTVisitor):
-        def __init__(self) -> None:
+        def __init__(self, hot: set[int] | None) -> None:
+            self.hot = hot
             self.calls: list[cst.Call] = []
             self.path: list[int] = []  # ids of the nodes from the module down to here
-            self.hot: set[int] = set()
+            self.holding: set[int] = set()
 
         def on_visit(self, node: cst.CSTNode) -> bool:
             self.path.append(id(node))
+            if self.hot is not None and id(node) not in self.hot:
+                return False
             if isinstance(node, (cst.FunctionDef, cst.ClassDef)) and node.name.value not in holders:
                 return False
-            if isinstance(node, cst.Call) and spelling.call_id(node, "patched") in patch_ids:
+            if is_site(node):
                 self.calls.append(node)
-                self.hot.update(self.path)
+                self.holding.update(self.path)
             return True
 
         def on_leave(self, original_node: cst.CSTNode) -> None:
             self.path.pop()
 
-    collect = Collect()
+    collect = Collect(hot)
     module.visit(collect)
-    return {id(call): line for call, (line, _) in zip(collect.calls, ast_sites)}, collect.hot
+    if len(collect.calls) != found:  # the walk missed a field libcst visits: walk it all
+        collect = Collect(None)
+        module.visit(collect)
+    return {id(call): line for call, (line, _) in zip(collect.calls, ast_sites)}, collect.holding
+
+
+# Fields that hold only whitespace, comments and punctuation: no call.
+_LAYOUT_FIELDS = frozenset({"lpar", "rpar", "leading_lines", "lines_after_decorator", "header", "footer",
+                            "comma", "semicolon", "newline", "trailing_whitespace"})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _holding(module: cst.Module, is_site, holders: set[str]) -> tuple[set[int], int]:
+    """(ids of the sites and of every node that holds one, how many sites),
+    by a walk over the fields of each node, skipping layout and the
+    functions and classes not named in `holders`."""
+    hot: set[int] = set()
+    found = 0
+    path: list[int] = []
+    stack: list[tuple[cst.CSTNode, int]] = [(module, 0)]
+    while stack:
+        node, depth = stack.pop()
+        del path[depth:]
+        path.append(id(node))
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)) and node.name.value not in holders:
+            continue
+        if is_site(node):
+            found += 1
+            hot.update(path)
+        names = _CHILD_FIELDS.get(node.__class__)
+        if names is None:
+            names = _CHILD_FIELDS[node.__class__] = tuple(
+                f.name for f in dataclasses.fields(node) if f.name not in _LAYOUT_FIELDS and not f.name.startswith("whitespace")
+            )
+        depth += 1
+        for name in names:
+            value = getattr(node, name)
+            if isinstance(value, cst.CSTNode):
+                stack.append((value, depth))
+            elif isinstance(value, (list, tuple)):
+                stack.extend((item, depth) for item in value if isinstance(item, cst.CSTNode))
+    return hot, found
 
 
 def _names_in(nodes: list[cst.CSTNode]) -> Counter[str]:
