@@ -13,7 +13,9 @@ or committed then. The command line is a thin layer over these functions.
 from __future__ import annotations
 
 import datetime
+import importlib
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -136,6 +138,10 @@ def introduce(
     if branch is not None and (dry_run or not commit):
         raise PatchmodError(f"--branch needs a commit: it cannot go with "
                             f"{'--dry-run' if dry_run else '--no-commit'}")
+    # The codemod (libcst: about 0.15 s to import) loads while git looks for
+    # the id and the changed files. A daemon: a refusal waits for nothing.
+    loading = threading.Thread(target=importlib.import_module, args=("patchmod.codemods.introduce",), daemon=True)
+    loading.start()
     start = os.fspath(repo_path)
     repo = repo_mod.open_repo(start)
     root = repo_mod.root_of(repo)
@@ -163,6 +169,7 @@ def introduce(
         report.message = f"nothing to do: no Python file differs from {base}"
         return report
 
+    loading.join()
     from patchmod.codemods.findings import Refusal  # noqa: PLC0415 - libcst is heavy
     from patchmod.codemods.introduce import introduce_patch  # noqa: PLC0415
 

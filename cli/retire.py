@@ -27,7 +27,6 @@ from patchmod.cli.output import JsonReport, finding_line, qualified_name, unifie
 from patchmod.cli.server import ServerOptions
 from patchmod.cli.workers import MANY_FILES, worker_count  # noqa: F401 - MANY_FILES is read from here
 from patchmod.codemods import patch_ids as patch_id_rules
-from patchmod.codemods.patch_sites import might_hold
 
 COMMANDS = ("deprecate", "remove")
 _PAST = {"deprecate": "deprecated", "remove": "removed"}
@@ -143,6 +142,8 @@ def rewrite_file(command: str, root: str, path: str, ids: Sequence[str], date: d
         outcome.problems = [(None, line.removeprefix(f"{path}: ")) for line in exc.lines]
         return outcome
     outcome.mentioned = [patch_id for patch_id in ids if patch_id in text]
+    from patchmod.codemods.patch_sites import might_hold  # noqa: PLC0415 - it imports libcst
+
     if not might_hold(text, list(ids)):
         return outcome  # the text prefilter: never parsed
 
