@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ast
 import bisect
-import dataclasses
 import datetime
 from collections import Counter
 from typing import Sequence
@@ -29,7 +28,7 @@ from libcst.codemod.visitors import AddImportsVisitor
 
 from .findings import Finding, Refusal
 from .source import parse_python, split_bom
-from .patch_sites import ByNode, Spelling, might_hold
+from .patch_sites import ByNode, Spelling, holding, might_hold
 from .retire import (
     RetireResult,
     SiteChange,
@@ -489,11 +488,16 @@ def _site_lines(tree: ast.Module, module: cst.Module, spelling: Spelling,
     """Line of each libcst site, by matching the n-th site in source order in
     both trees (positions from libcst metadata would cost another pass), and
     the ids of the site calls and of every node that holds one."""
+    calls, defs = [], []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            calls.append(node)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defs.append(node)
     ast_sites = sorted(
         (node.lineno, node.col_offset)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
-        and spelling.bindings.member(node.func) == "patched"
+        for node in calls
+        if spelling.bindings.member(node.func) == "patched"
         and node.args
         and isinstance(node.args[0], ast.Constant)
         and node.args[0].value in patch_ids
@@ -503,12 +507,11 @@ def _site_lines(tree: ast.Module, module: cst.Module, spelling: Spelling,
     # a site: no other one is walked.
     rows = sorted(line for line, _ in ast_sites)
     holders = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            first = min([d.lineno for d in node.decorator_list] + [node.lineno])
-            i = bisect.bisect_left(rows, first)
-            if i < len(rows) and rows[i] <= (node.end_lineno or node.lineno):
-                holders.add(node.name)
+    for node in defs:
+        first = min([d.lineno for d in node.decorator_list] + [node.lineno])
+        i = bisect.bisect_left(rows, first)
+        if i < len(rows) and rows[i] <= (node.end_lineno or node.lineno):
+            holders.add(node.name)
 
     def is_site(node: cst.CSTNode) -> bool:
         return isinstance(node, cst.Call) and spelling.call_id(node, "patched") in patch_ids
@@ -517,7 +520,7 @@ def _site_lines(tree: ast.Module, module: cst.Module, spelling: Spelling,
     # nodes' fields (several times as fast as a libcst visit, which rebuilds
     # every node); then a libcst visit of those nodes alone lists the sites
     # in libcst's own order.
-    hot, found = _holding(module, is_site, holders)
+    hot, found = holding(module, is_site, holders)
 
     class Collect(cst.CSTVisitor):
         def __init__(self, hot: set[int] | None) -> None:
@@ -546,44 +549,6 @@ def _site_lines(tree: ast.Module, module: cst.Module, spelling: Spelling,
         collect = Collect(None)
         module.visit(collect)
     return {id(call): line for call, (line, _) in zip(collect.calls, ast_sites)}, collect.holding
-
-
-# Fields that hold only whitespace, comments and punctuation: no call.
-_LAYOUT_FIELDS = frozenset({"lpar", "rpar", "leading_lines", "lines_after_decorator", "header", "footer",
-                            "comma", "semicolon", "newline", "trailing_whitespace"})
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _holding(module: cst.Module, is_site, holders: set[str]) -> tuple[set[int], int]:
-    """(ids of the sites and of every node that holds one, how many sites),
-    by a walk over the fields of each node, skipping layout and the
-    functions and classes not named in `holders`."""
-    hot: set[int] = set()
-    found = 0
-    path: list[int] = []
-    stack: list[tuple[cst.CSTNode, int]] = [(module, 0)]
-    while stack:
-        node, depth = stack.pop()
-        del path[depth:]
-        path.append(id(node))
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef)) and node.name.value not in holders:
-            continue
-        if is_site(node):
-            found += 1
-            hot.update(path)
-        names = _CHILD_FIELDS.get(node.__class__)
-        if names is None:
-            names = _CHILD_FIELDS[node.__class__] = tuple(
-                f.name for f in dataclasses.fields(node) if f.name not in _LAYOUT_FIELDS and not f.name.startswith("whitespace")
-            )
-        depth += 1
-        for name in names:
-            value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
-                stack.append((value, depth))
-            elif isinstance(value, (list, tuple)):
-                stack.extend((item, depth) for item in value if isinstance(item, cst.CSTNode))
-    return hot, found
 
 
 def _names_in(nodes: list[cst.CSTNode]) -> Counter[str]:

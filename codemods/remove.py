@@ -16,7 +16,7 @@ import libcst as cst
 
 from .findings import Finding, Refusal
 from .source import parse_python, split_bom
-from .patch_sites import ByNode, Spelling, literal_sites, might_hold
+from .patch_sites import ByNode, Spelling, holding, literal_sites, might_hold
 from .retire import (
     RetireResult,
     SiteChange,
@@ -31,15 +31,27 @@ from .workflow_code import find_workflow_code
 
 
 class _Remove(cst.CSTTransformer):
-    def __init__(self, patch_ids: set[str], spelling: Spelling, lines: list[int]):
+    def __init__(self, patch_ids: set[str], spelling: Spelling, lines: list[int], hot: set[int]):
         self.patch_ids = patch_ids
         self.spelling = spelling
         self.lines = iter(lines)  # lines of the deprecate_patch sites, in source order
+        self.hot = hot  # ids of the site calls and every node that holds one
         self.sites: list[SiteChange] = []
         self.problems: list[Finding] = []
         self.scope: list[tuple[str, str]] = []
         self.site_lines = ByNode()  # updated call -> line
         self._pending_line = 0
+
+    # Only the nodes that hold a site are walked and rebuilt: elsewhere no
+    # hook changes anything, so a subtree without a site is kept as it is.
+    # Classes and functions still enter and leave the scope.
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return super().on_visit(node) and id(node) in self.hot
+
+    def on_leave(self, original_node, updated_node):
+        if id(original_node) in self.hot or isinstance(original_node, (cst.ClassDef, cst.FunctionDef)):
+            return super().on_leave(original_node, updated_node)
+        return updated_node
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self.scope.append(("class", node.name.value))
@@ -153,7 +165,8 @@ def _remove_patches(source: str, patch_ids: Sequence[str], *, date: datetime.dat
     if not lines:
         return RetireResult(code=source)
     module = cst.parse_module(source)
-    transform = _Remove(ids, spelling, lines)
+    hot, _ = holding(module, lambda node: spelling.call_id(node, "deprecate_patch") in ids)
+    transform = _Remove(ids, spelling, lines, hot)
     new_module = module.visit(transform)
     if len(transform.sites) != len(lines):
         removed = {site.line for site in transform.sites}

@@ -73,6 +73,11 @@ class _History(cst.CSTTransformer):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False
 
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        # A class is a statement of its own: a line of small statements, an
+        # expression or a decorator holds none.
+        return not isinstance(node, _NO_BLOCKS) and super().on_visit(node)
+
     def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
         for entry in self.entries.get(original_node.name.value, ()):
             body = updated_node.body
@@ -179,7 +184,8 @@ def remove_imports_of(module: cst.Module, names: set[str]) -> cst.Module:
         return module
     context = CodemodContext(full_package_name=_PACKAGE)
     scheduled = False
-    for node in _imports(module):
+    imports = _imports(module)
+    for node in imports:
         if isinstance(node, cst.ImportFrom):
             if isinstance(node.names, cst.ImportStar):
                 continue
@@ -201,7 +207,7 @@ def remove_imports_of(module: cst.Module, names: set[str]) -> cst.Module:
                     scheduled = True
     if not scheduled:
         return module
-    unused = _certainly_unused(module, context)
+    unused = _certainly_unused(module, context, imports)
     if unused is not None:
         return fill_empty_blocks(module.visit(_RemoveKnownUnused(context, unused)))
     return fill_empty_blocks(_RemoveImports(context).transform_module(module))
@@ -244,7 +250,8 @@ def _typing_strings(tree: ast.Module) -> list[str]:
     return found
 
 
-def _certainly_unused(module: cst.Module, context: CodemodContext) -> dict | None:
+def _certainly_unused(module: cst.Module, context: CodemodContext,
+                      imports: list[cst.Import | cst.ImportFrom]) -> dict | None:
     """What RemoveImportsVisitor's scope analysis would find about the
     imports scheduled for removal, read from the new code with `ast`, or
     None when that is not clear-cut.
@@ -288,7 +295,7 @@ def _certainly_unused(module: cst.Module, context: CodemodContext) -> dict | Non
     if any(words.search(text) for text in _typing_strings(tree)):
         return None
     unused: dict[cst.ImportAlias, cst.Import | cst.ImportFrom] = {}
-    for node in _imports(module):
+    for node in imports:
         if isinstance(node, cst.ImportFrom) and (
             isinstance(node.names, cst.ImportStar)
             or node.module is None  # GatherUnusedImportsVisitor leaves these alone
