@@ -379,7 +379,7 @@ async def locate_nondeterminism(replayer, items: list[tuple[int, list, str]]) ->
             mid = (lo + hi) // 2
             prefixes.append(WorkflowHistory(f"patchmod-locate-{key}-{mid}", events[: starts[mid] + 1]))
         failures = await _replay_all(replayer, prefixes)
-        for (key, s), failure in zip(pending, failures):
+        for (_key, s), failure in zip(pending, failures):
             mid = (s[0] + s[1]) // 2
             if failure is not None:
                 s[1] = mid  # the failing task is before mid

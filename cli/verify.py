@@ -298,7 +298,7 @@ def _run_replayer(spec: dict, cwd: Path, python: str, timeout: float, children: 
                 proc = subprocess.Popen([python, _replay_script(), spec_path, results_path], cwd=cwd, env=env,
                                         stdin=subprocess.DEVNULL, stdout=output[0], stderr=output[1], text=True)
             except FileNotFoundError:
-                for _, other, _, other_output in running:
+                for _, other, _, _ in running:
                     other.kill()
                     other.wait()
                 for _, _, _, files in [*running, (None, None, None, output)]:

@@ -610,9 +610,9 @@ def _deprecate_patches(source: str, patch_ids: Sequence[str], *, date: datetime.
     dropped = _names_in(transform.dropped)
     dropped.update({local: len(transform.sites) for local, member in bindings.members.items() if member == "patched"})
     new_module = remove_imports_of(fill_empty_blocks(new_module, transform.untouched), names_left_unused(tree, dropped))
-    new_module = add_history(new_module, owners_of(transform.sites, code_map), "deprecated", date)
+    touched = owners_of(transform.sites, code_map)
+    new_module = add_history(new_module, touched, "deprecated", date)
     code = new_module.code
     checked(code)
-    touched = owners_of(transform.sites, code_map)
     return RetireResult(code=code, sites=transform.sites, classes=list(touched))
 

@@ -83,10 +83,6 @@ class GuardResult:
     changed_classes: list[str] = field(default_factory=list)  # workflow classes whose behaviour changed
     suggested_id: str | None = None  # for `patchmod introduce`, when a finding needs one
 
-    @property
-    def unpatched(self) -> list[GuardFinding]:
-        return [f for f in self.findings if f.kind == "unpatched"]
-
 
 # -- non-determinism ----------------------------------------------------------
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import ast
 import datetime
 import difflib
-import textwrap
 from dataclasses import dataclass, field
 from typing import Literal, Sequence
 

@@ -24,7 +24,6 @@ from history_helpers import (
     run_cli_async,
     stage_source,
     unique_type,
-    wait_parked,
 )
 
 from patchmod.cli.readiness import patch_markers
