@@ -18,26 +18,46 @@ import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from patchmod.cli import commit as commit_mod
 from patchmod.cli import files, pull_request as pr, repo as repo_mod, safety
 from patchmod.cli.config import load_config
 from patchmod.cli.errors import PatchmodError
 from patchmod.cli.output import JsonReport, finding_line, qualified_name, unified_diff
-from patchmod.cli.retire import ProgressFactory, RetireReport, retire
 from patchmod.cli.server import ServerOptions
 from patchmod.codemods import patch_ids
 
-from patchmod.cli.check import CheckReport, check
-from patchmod.cli.histories import PullReport
-from patchmod.cli.readiness import NotReady, ReadinessReport
-from patchmod.cli.status import StatusReport, status
-from patchmod.cli.verify import VerifyReport
+if TYPE_CHECKING:
+    from patchmod.cli.check import CheckReport, check
+    from patchmod.cli.codemod_child import CodemodChild
+    from patchmod.cli.histories import PullReport
+    from patchmod.cli.readiness import NotReady, ReadinessReport
+    from patchmod.cli.retire import ProgressFactory, RetireReport
+    from patchmod.cli.status import StatusReport, status
+    from patchmod.cli.verify import VerifyReport
 
 __all__ = ["introduce", "deprecate", "remove", "status", "check", "verify", "histories_pull", "ready",
            "IntroduceReport", "RetireReport", "StatusReport", "CheckReport", "VerifyReport", "PullReport",
            "ReadinessReport", "ServerOptions", "PatchmodError", "NotReady"]
+
+# Loaded when first asked for: `patchmod introduce` starts faster without
+# the modules of the other commands (process pools, sockets, temporalio glue).
+_ELSEWHERE = {
+    "RetireReport": "patchmod.cli.retire", "ProgressFactory": "patchmod.cli.retire",
+    "check": "patchmod.cli.check", "CheckReport": "patchmod.cli.check",
+    "status": "patchmod.cli.status", "StatusReport": "patchmod.cli.status",
+    "PullReport": "patchmod.cli.histories", "VerifyReport": "patchmod.cli.verify",
+    "NotReady": "patchmod.cli.readiness", "ReadinessReport": "patchmod.cli.readiness",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _ELSEWHERE:
+        value = getattr(importlib.import_module(_ELSEWHERE[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -82,29 +102,35 @@ class IntroduceReport(JsonReport):
         }
 
 
+class _InBackground:
+    """`function(*args)` run in a daemon thread; `result()` waits for its
+    return value or raises what it raised. For work that mostly waits on a
+    git process, so the GIL is free for this thread meanwhile."""
+
+    def __init__(self, function, *args) -> None:
+        self._value = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._value = function(*args)
+            except BaseException as exc:  # noqa: BLE001 - handed to result()
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+
+    def result(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 def _warning(report: IntroduceReport, path: str | None, line: int | None, message: str,
              side: str = "edited", base: str | None = None) -> None:
     report.warnings.append({"file": path, "line": line, "message": message})
     report.warning_lines.append(finding_line(path, line, message, side=side, base=base, warning=True))
-
-
-def _target_paths(repo, start: str, base_sha: str, paths: list[str] | None) -> list[str]:
-    """Repository-relative .py files to look at: the given ones (folders
-    expand to their changed .py files) or every changed one."""
-    if not paths:
-        return repo_mod.changed_python_files(repo, base_sha)
-    root = repo_mod.root_of(repo)
-    out: list[str] = []
-    for given in paths:
-        rel = repo_mod.relative_path(repo, start, given)
-        full = root / rel
-        if full.is_dir():
-            out.extend(repo_mod.changed_python_files(repo, base_sha, [rel]))
-        elif full.is_file():
-            out.append(rel)
-        else:
-            raise PatchmodError(f"{given}: no such file or directory")
-    return sorted(dict.fromkeys(out))
 
 
 @safety.writing_command("introduce")
@@ -118,6 +144,7 @@ def introduce(
     *,
     date: datetime.date | None = None,
     branch: str | None = None,
+    codemod: CodemodChild | None = None,
 ) -> IntroduceReport:
     """Wrap what changed in workflow code since `base` in `workflow.patched(patch_id)`.
 
@@ -130,7 +157,9 @@ def introduce(
     and committing (refused when it exists, or with `dry_run` or
     `commit=False`). `report["pull_request"]` is a title and markdown body.
     Pinned workflow classes (`versioning_behavior=PINNED`) are not wrapped:
-    `report["notes"]` says so.
+    `report["notes"]` says so. `codemod` is a `CodemodChild` the caller
+    started before importing this module (the command line does) to run
+    the rewrite in; by default it runs in this process.
     """
     reason = patch_ids.invalid_reason(patch_id)
     if reason:
@@ -138,10 +167,12 @@ def introduce(
     if branch is not None and (dry_run or not commit):
         raise PatchmodError(f"--branch needs a commit: it cannot go with "
                             f"{'--dry-run' if dry_run else '--no-commit'}")
-    # The codemod (libcst: about 0.15 s to import) loads while git looks for
-    # the id and the changed files. A daemon: a refusal waits for nothing.
-    loading = threading.Thread(target=importlib.import_module, args=("patchmod.codemods.introduce",), daemon=True)
-    loading.start()
+    if codemod is None:
+        # The codemod (libcst: about 0.25 s to import) loads while git looks
+        # for the changed files. A daemon: a refusal waits for nothing.
+        loading = threading.Thread(target=importlib.import_module, args=("patchmod.codemods.introduce",),
+                                   daemon=True)
+        loading.start()
     start = os.fspath(repo_path)
     repo = repo_mod.open_repo(start)
     root = repo_mod.root_of(repo)
@@ -153,25 +184,43 @@ def introduce(
     base_sha = repo_mod.resolve_commit(repo, base)
     if branch is not None:
         repo_mod.check_new_branch(repo, branch)
-    uses = repo_mod.known_uses(repo, patch_id, base_sha, base)
-    if uses:
-        why = "an id is used once, ever: pick a new one"
-        raise PatchmodError(
-            [f"{u.where}: {u.what}; {why}" for u in uses],
-            [{"file": u.file or f"commit {u.commit}", "line": u.line, "message": f"{u.what}; {why}"}
-             for u in uses],
-        )
-    config = load_config(root)
+    changed = repo_mod.changed_python_files(repo, base_sha)
+    # Whether the id is new needs a grep of the whole tree, the slowest step
+    # of a one-file run: git does it on another core while this one parses
+    # and rewrites. Its answer still comes first: nothing is written, and no
+    # other problem is reported, before it is known.
+    searching = _InBackground(repo_mod.known_uses, repo, patch_id, base_sha, base, changed)
 
-    targets = _target_paths(repo, start, base_sha, paths)
+    def refuse_used_id() -> None:
+        uses = searching.result()
+        if uses:
+            why = "an id is used once, ever: pick a new one"
+            raise PatchmodError(
+                [f"{u.where}: {u.what}; {why}" for u in uses],
+                [{"file": u.file or f"commit {u.commit}", "line": u.line, "message": f"{u.what}; {why}"}
+                 for u in uses],
+            )
+
+    try:
+        config = load_config(root)
+        targets = repo_mod.target_paths(repo, start, changed, paths)
+    except PatchmodError:
+        refuse_used_id()
+        raise
     if not targets:
+        refuse_used_id()
         report.nothing_to_do = True
         report.message = f"nothing to do: no Python file differs from {base}"
         return report
 
-    loading.join()
-    from patchmod.codemods.findings import Refusal  # noqa: PLC0415 - libcst is heavy
-    from patchmod.codemods.introduce import introduce_patch  # noqa: PLC0415
+    from patchmod.codemods.findings import Refusal  # noqa: PLC0415 - light, but only needed here
+
+    if codemod is None:
+        loading.join()
+        from patchmod.codemods.introduce import introduce_patch  # noqa: PLC0415 - libcst is heavy
+    else:
+        def introduce_patch(*args: Any, **kwargs: Any) -> Any:
+            return codemod.call("introduce_patch", *args, **kwargs)
 
     today = date or datetime.date.today()
     results = []  # (path, edited text, IntroduceResult)
@@ -212,6 +261,7 @@ def introduce(
             errors.append({"file": path, "line": None, "message": line})
             continue
         results.append((path, edited_text, result))
+    refuse_used_id()
     if refusals:
         raise PatchmodError(refusals, errors)
 
@@ -325,6 +375,8 @@ def deprecate(
     too): when it is not safe, `NotReady` (exit status 1) is raised with
     nothing written; an unreachable server raises `PatchmodError`.
     """
+    from patchmod.cli.retire import retire  # noqa: PLC0415 - see _ELSEWHERE
+
     return retire("deprecate", repo_path, patch_ids, paths, commit, dry_run,
                   date=date, jobs=jobs, progress=progress, branch=branch, require_ready=require_ready,
                   server=server, include_closed=include_closed)
@@ -355,6 +407,8 @@ def remove(
     `branch`, `require_ready` (stage "remove"), `server` and
     `include_closed` as for `deprecate`.
     """
+    from patchmod.cli.retire import retire  # noqa: PLC0415 - see _ELSEWHERE
+
     return retire("remove", repo_path, patch_ids, paths, commit, dry_run,
                   date=date, jobs=jobs, progress=progress, branch=branch, require_ready=require_ready,
                   server=server, include_closed=include_closed)

@@ -56,7 +56,6 @@ def check(repo_path: str | os.PathLike[str], paths: list[str] | None = None, bas
     Raises `PatchmodError` for bad usage or input (an unknown revision, a
     missing path, a file that does not parse): exit status 2."""
     from patchmod.cli import files, repo as repo_mod  # noqa: PLC0415 - GitPython is heavy
-    from patchmod.cli.api import _target_paths  # noqa: PLC0415
     from patchmod.cli.errors import PatchmodError  # noqa: PLC0415
     from patchmod.cli.output import finding_line  # noqa: PLC0415
     from patchmod.codemods.findings import Refusal  # noqa: PLC0415
@@ -75,7 +74,8 @@ def check(repo_path: str | os.PathLike[str], paths: list[str] | None = None, bas
 
     refusals: list[str] = []
     errors: list[dict] = []
-    for path in _target_paths(repo, start, merge_base, paths):
+    changed = repo_mod.changed_python_files(repo, merge_base)
+    for path in repo_mod.target_paths(repo, start, changed, paths):
         old = repo_mod.read_blob(repo, merge_base, path)
         if old is None or not (root / path).is_file():
             continue  # a new module has no old code to keep; a deleted one runs nothing

@@ -35,12 +35,16 @@ def introduce(ctx: click.Context, patch_id: str, paths: tuple[str, ...], base: s
     Exit status: 0 done or nothing to do, 2 bad usage, bad input or a refusal
     (then nothing is written or committed).
     """
+    from patchmod.cli.codemod_child import CodemodChild  # noqa: PLC0415
+
+    # First, before GitPython loads here: the child loads libcst meanwhile.
+    codemod = CodemodChild.start_if_useful()
     from patchmod.cli import api  # noqa: PLC0415 - keeps `patchmod --help` fast
 
     start = ctx.obj["directory"]
     try:
         report = api.introduce(start, patch_id, list(paths) or None, base=base,
-                               commit=not no_commit, dry_run=dry_run, branch=branch)
+                               commit=not no_commit, dry_run=dry_run, branch=branch, codemod=codemod)
     except api.PatchmodError as exc:
         for line in exc.lines:
             echo_err(line)
@@ -53,6 +57,9 @@ def introduce(ctx: click.Context, patch_id: str, paths: tuple[str, ...], base: s
             })
         ctx.exit(exc.exit_code)
         return
+    finally:
+        if codemod:
+            codemod.close()
 
     if as_json:
         print_json(report.as_dict())

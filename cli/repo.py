@@ -52,6 +52,12 @@ def resolve_commit(repo: git.Repo, rev: str) -> str:
 def read_blob(repo: git.Repo, sha: str, path: str) -> bytes | None:
     """The bytes of `path` (repository-relative, '/'-separated) at commit `sha`,
     or None when the commit has no such file."""
+    if "\n" not in path:  # one line to `git cat-file --batch`, no tree walk
+        try:
+            _, kind, _, data = repo.git.get_object_data(f"{sha}:{path}")
+        except ValueError:  # "<sha>:<path> missing"
+            return None
+        return data if kind in (b"blob", "blob") else None
     try:
         obj = repo.commit(sha).tree / path
     except KeyError:
@@ -61,15 +67,33 @@ def read_blob(repo: git.Repo, sha: str, path: str) -> bytes | None:
     return obj.data_stream.read()
 
 
-def changed_python_files(repo: git.Repo, base_sha: str, under: list[str] | None = None) -> list[str]:
-    """Tracked .py files whose working-tree content differs from `base_sha`.
+def changed_python_files(repo: git.Repo, base_sha: str) -> list[str]:
+    """Tracked .py files whose working-tree content differs from `base_sha`
+    (changed, deleted, or no longer tracked; renames split into a deletion
+    and an addition). Repository-relative paths, sorted."""
+    out = repo.git.diff("--name-only", "-z", "--no-renames", "--no-ext-diff", "--no-textconv", base_sha, "--", "*.py",
+                        strip_newline_in_stdout=False, stdout_as_string=False)
+    return sorted({p for p in out.decode("utf-8", errors="surrogateescape").split("\0") if p})
 
-    Repository-relative paths, sorted. `under` limits the search to those
-    repository-relative folders.
-    """
-    specs = [f"{u.rstrip('/')}/**.py" if u not in ("", ".") else "*.py" for u in (under or [])] or ["*.py"]
-    out = repo.git.diff("--name-only", "-z", "--no-renames", "--no-ext-diff", base_sha, "--", *specs)
-    return sorted(p for p in out.split("\0") if p)
+
+def target_paths(repo: git.Repo, start: str | os.PathLike[str], changed: list[str],
+                 paths: list[str] | None) -> list[str]:
+    """Repository-relative .py files to look at: the given ones (folders
+    expand to their `changed` .py files) or every `changed` one."""
+    if not paths:
+        return changed
+    root = root_of(repo)
+    out: list[str] = []
+    for given in paths:
+        rel = relative_path(repo, start, given)
+        full = root / rel
+        if full.is_dir():
+            out.extend(p for p in changed if rel == "." or p.startswith(rel + "/"))
+        elif full.is_file():
+            out.append(rel)
+        else:
+            raise PatchmodError(f"{given}: no such file or directory")
+    return sorted(dict.fromkeys(out))
 
 
 def relative_path(repo: git.Repo, start: str | os.PathLike[str], path: str) -> str:
@@ -131,21 +155,13 @@ def _grep(repo: git.Repo, patch_id: str, rev: str | None, paths: list[str] | Non
     return hits
 
 
-def _differing_python_files(repo: git.Repo, rev: str) -> list[str]:
-    """.py paths whose content in `rev` differs from the working tree's
-    tracked files (changed, deleted, or no longer tracked), renames split
-    into a deletion and an addition."""
-    out = repo.git.diff("--name-only", "-z", "--no-renames", "--no-ext-diff", "--no-textconv", rev, "--", "*.py",
-                        strip_newline_in_stdout=False, stdout_as_string=False)
-    return sorted({p for p in out.decode("utf-8", errors="surrogateescape").split("\0") if p})
-
-
 def known_uses(repo: git.Repo, patch_id: str, base_rev: str | None = None,
-               base_label: str | None = None) -> list[KnownUse]:
+               base_label: str | None = None, differing: list[str] | None = None) -> list[KnownUse]:
     """Where the code, a `Versioning History` or a `Patch-Id:` trailer already
     names `patch_id`: in the working tree's tracked .py files, in those of
     `base_rev` (shown as `path@base_label`), and in every commit reachable
-    from any ref."""
+    from any ref. `differing` is `changed_python_files(repo, base_rev)` when
+    the caller has it already."""
     uses: list[KnownUse] = []
     seen: set[str] = set()
     code = _code_pattern(patch_id)
@@ -154,7 +170,8 @@ def known_uses(repo: git.Repo, patch_id: str, base_rev: str | None = None,
         # A file the same in base_rev and the working tree holds the same
         # lines in both: grep the base only where they differ (reading a
         # whole revision's blobs costs as much as the rest together).
-        differing = _differing_python_files(repo, base_rev)
+        if differing is None:
+            differing = changed_python_files(repo, base_rev)
         if differing:
             sources.append((base_rev, f"@{base_label or base_rev}", differing))
     for rev, label, only in sources:

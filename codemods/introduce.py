@@ -20,13 +20,13 @@ import ast
 import datetime
 import difflib
 from dataclasses import dataclass, field
-from typing import Literal, Sequence
+from typing import Sequence
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .changelog import add_history_line, history_entry
-from .findings import Finding, refuse
+from .findings import Finding, IntroduceResult, Region, RegionKind, refuse  # noqa: F401 - importable from here
 from .patch_ids import history_ids, invalid_reason
 from .source import parse_python, split_bom
 from .workflow_code import (
@@ -37,30 +37,6 @@ from .workflow_code import (
     module_level_names,
     pinned_note,
 )
-
-RegionKind = Literal["add", "remove", "replace", "chain"]
-
-
-@dataclass(frozen=True)
-class Region:
-    class_name: str | None
-    function: str
-    start_line: int  # of the `if` in the result, 1-based
-    end_line: int
-    kind: RegionKind
-    in_loop: bool
-
-
-@dataclass
-class IntroduceResult:
-    code: str
-    regions: list[Region] = field(default_factory=list)
-    warnings: list[Finding] = field(default_factory=list)
-    classes: list[str] = field(default_factory=list)
-    # Pinned workflow classes whose code changed: they need no patch (line
-    # of the class in the edited text).
-    notes: list[Finding] = field(default_factory=list)
-
 
 def patch_ids_in(tree: ast.Module) -> dict[str, int]:
     """Ids passed as string literals to `patched`/`deprecate_patch`, with a line."""

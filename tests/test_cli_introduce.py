@@ -471,6 +471,25 @@ def test_refuses_an_id_known_from_code(repo: Path) -> None:
     _refuses(repo, "-C", repo, "introduce", PATCH_ID, says="workflows/refund.py:5:")
 
 
+@pytest.mark.parametrize("problem", ["refused edit", "missing path"])
+def test_a_known_id_is_the_one_problem_reported(repo: Path, problem: str) -> None:
+    # The whole-tree search for the id runs beside the rewrite; its answer
+    # still decides first: the user is told to pick a new id, not to fix an
+    # edit or a path that a new id would meet anyway.
+    write(repo, "workflows/refund.py", f'from temporalio import workflow\n\n\nasync def f():\n'
+                                       f"    if workflow.patched('{PATCH_ID}'):\n        pass\n")
+    commit_all(repo, "refund")
+    write(repo, ORDER, QUERY_EDIT if problem == "refused edit" else EDITED)
+    extra = ["workflows/no_such.py"] if problem == "missing path" else []
+    before = snapshot(repo)
+    result = run("-C", repo, "introduce", PATCH_ID, *extra)
+    _assert_clean_failure(result)
+    assert result.stderr.splitlines() == [
+        f"workflows/refund.py:5: patch id {PATCH_ID!r} is already in the code; "
+        "an id is used once, ever: pick a new one"], result.stderr
+    assert snapshot(repo) == before
+
+
 def test_refuses_an_id_known_from_a_deprecate_patch_call(repo: Path) -> None:
     write(repo, "workflows/ré:fund.py", f'from temporalio import workflow\n\n\ndef f():\n'
                                        f'    workflow.deprecate_patch("{PATCH_ID}")\n')

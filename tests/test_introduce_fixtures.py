@@ -1,5 +1,9 @@
 """Every folder under testdata/introduce/ is one case (its README is the contract).
 
+Each case runs twice: in this process, and in the child process the command
+line hands the rewrite to (cli/codemod_child.py), whose results and
+refusals come back through a pipe.
+
 - expected.py: `introduce_patch` gives exactly that text, and the result keeps
   DESIGN.md's rule in every reachable world (projection check).
 - refused.txt: `Refusal` with a finding at `LINE` (edited.py) or `base:LINE`
@@ -80,10 +84,29 @@ def _diff(want: str, got: str) -> str:
     )
 
 
-def _introduce(base: str, edited: str, patch_id: str = PATCH_ID):
-    from patchmod.codemods.introduce import introduce_patch
+@pytest.fixture(scope="module")
+def child():
+    from patchmod.cli.codemod_child import CodemodChild
 
-    return introduce_patch(base, edited, patch_id, date=DATE)
+    started = CodemodChild()
+    yield started
+    started.close()
+
+
+@pytest.fixture(params=["here", "child"])
+def introduce(request):
+    """introduce_patch(base, edited, patch_id), run here or in the child."""
+    if request.param == "here":
+        from patchmod.codemods.introduce import introduce_patch
+    else:
+        child = request.getfixturevalue("child")
+
+        def introduce_patch(*args, **kwargs):
+            result = child.call("introduce_patch", *args, **kwargs)
+            assert child.alive, "the child died: the result came from this process"
+            return result
+
+    return lambda base, edited, patch_id=PATCH_ID: introduce_patch(base, edited, patch_id, date=DATE)
 
 
 def _show(findings: list[Finding]) -> str:
@@ -106,20 +129,20 @@ def _check_warnings(case: Path, warnings: list[Finding], name: str = "warnings.t
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_introduce_case(case: Path) -> None:
+def test_introduce_case(case: Path, introduce) -> None:
     base, edited = _read(case, "base.py"), _read(case, "edited.py")
 
     if (case / "refused.txt").exists():
         [wanted] = _expectations(case / "refused.txt")[:1]
         with pytest.raises(Refusal) as raised:
-            _introduce(base, edited)
+            introduce(base, edited)
         findings = raised.value.findings
         assert any(wanted.matches(f) for f in findings), (
             f"refusal of {case.name} lacks `{wanted}`; it said:\n{_show(findings)}"
         )
         return
 
-    result = _introduce(base, edited)
+    result = introduce(base, edited)
 
     if (case / "nothing.txt").exists():
         assert result.regions == [], f"{case.name} needs no patch, got regions {result.regions}"
@@ -140,7 +163,7 @@ def test_introduce_case(case: Path) -> None:
 
     # Once committed, the result is both base and working tree: a later
     # introduce finds nothing to wrap and leaves every byte alone.
-    again = _introduce(result.code, result.code, "another-feature-v1")
+    again = introduce(result.code, result.code, "another-feature-v1")
     assert again.regions == [] and again.code == result.code, _diff(result.code, again.code)
 
 

@@ -26,7 +26,14 @@ naive whole-tree codemod.
    `parallel_exec_transform_with_prettyprint` over every .py file with the
    same transform (`naive.py`), on every `1/--naive-fraction`-th file and
    scaled to the whole tree by bytes.
-5. Memory: max RSS of each command (`wait4`, the largest of the process and
+5. patchmod runs as a user installs it: a wheel built from this checkout
+   (its tracked files as they are on disk) is installed with pip into a
+   fresh virtual environment in the scratch folder, with its bytecode
+   compiled, and every command and floor runs with that environment's
+   Python. `--install checkout` measures the development install instead
+   (editable: its import hook and, under PYTHONDONTWRITEBYTECODE, the
+   compiling of patchmod's own modules on every start come on top).
+6. Memory: max RSS of each command (`wait4`, the largest of the process and
    its worker processes), and once more on a repository `--memory-scale`
    times as large.
 
@@ -70,6 +77,27 @@ VERIFY_SOURCES = ["h2_patched.json", "h3_patch_deprecated.json", "h4_patch_compl
 NEW_ID = "bench-audit-after-settle-v1"
 OTHERS_LIMIT = 0.25  # cores other processes may use during a run before it counts as loaded
 TICK = os.sysconf("SC_CLK_TCK")
+
+
+def install_wheel(work: Path) -> Path:
+    """Build a wheel of this checkout, pip-install it (dependencies from the
+    package index pip is configured with) into a new venv under `work`;
+    that venv's python."""
+    source, dist, venv = work / "wheel-source", work / "dist", work / "venv"
+    tracked = subprocess.run(["git", "-C", str(PROJECT), "ls-files", "-z"], capture_output=True,
+                             check=True).stdout.decode().split("\0")
+    for rel in filter(None, tracked):
+        if (PROJECT / rel).is_file():
+            (source / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(PROJECT / rel, source / rel)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(source)],
+                   check=True, capture_output=True, env=env)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, env=env)
+    # pip compiles the bytecode of what it installs, as on a user's machine.
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    str(next(dist.glob("patchmod-*.whl")))], check=True, env=env)
+    return venv / "bin" / "python"
 
 
 # --- the machine -------------------------------------------------------------------
@@ -425,6 +453,9 @@ def main() -> None:
     parser.add_argument("--only", default=None, help="comma-separated: status,check,deprecate,remove,introduce,help,verify")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     parser.add_argument("--keep", type=Path, default=None, help="generate into this folder and keep it")
+    parser.add_argument("--install", choices=["wheel", "checkout"], default="wheel",
+                        help="wheel: measure a wheel of this checkout pip-installed into a fresh venv "
+                             "(default); checkout: the Python running this script and its patchmod")
     args = parser.parse_args()
     if args.runs < 3:
         parser.error("--runs must be at least 3")
@@ -432,7 +463,13 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="patchmod-bench-"))
     try:
+        global PYTHON, PATCHMOD  # noqa: PLW0603 - every measurement reads them
+        if args.install == "wheel":
+            PYTHON = str(install_wheel(work))
+            PATCHMOD = str(Path(PYTHON).parent / "patchmod")
         info = machine()
+        info["install"] = args.install
+        print(f"patchmod: {PATCHMOD} ({args.install})", flush=True)
         print(f"machine: {info['nproc']} cores, {info['cpu']}, Python {info['python']}, {info['git']}", flush=True)
         root = args.keep or work / "repo"
         if args.keep and (args.keep / ".git").exists():
