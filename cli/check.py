@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from patchmod.cli.output import JsonReport, echo_err
+from patchmod.cli.output import JsonReport, echo_err, print_json
 
 
 @dataclass
@@ -32,7 +32,7 @@ class CheckReport(JsonReport):
     message: str = ""
     lines: list[str] = field(default_factory=list)
 
-    _KEYS = ("command", "base", "base_commit", "files", "findings", "notes", "new_ids", "ok", "message")
+    _KEYS = ("command", "base", "base_commit", "files", "findings", "notes", "new_ids", "ok", "message", "errors")
 
     @property
     def ok(self) -> bool:
@@ -42,7 +42,7 @@ class CheckReport(JsonReport):
         return {"command": "check", "base": self.base, "base_commit": self.base_commit,
                 "files": list(self.files), "findings": [dict(f) for f in self.findings],
                 "notes": [dict(n) for n in self.notes], "new_ids": list(self.new_ids),
-                "ok": self.ok, "message": self.message}
+                "ok": self.ok, "message": self.message, "errors": []}
 
 
 def _plural(n: int, word: str) -> str:
@@ -137,8 +137,10 @@ def check(repo_path: str | os.PathLike[str], paths: list[str] | None = None, bas
 @click.argument("paths", nargs=-1, metavar="[PATH]...")
 @click.option("--base", default="HEAD", show_default=True, metavar="REV",
               help="Compare with the merge base of REV and HEAD (in CI: origin/<target branch>).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object (findings with file, line, function, kind, message) for bots.")
 @click.pass_context
-def check_command(ctx: click.Context, paths: tuple[str, ...], base: str) -> None:
+def check_command(ctx: click.Context, paths: tuple[str, ...], base: str, as_json: bool) -> None:
     """Fail when workflow code that issues commands changed without a new
     patch, or gained a non-deterministic call.
 
@@ -150,6 +152,8 @@ def check_command(ctx: click.Context, paths: tuple[str, ...], base: str) -> None
 
     Exit status: 0 all is well (one summary line), 1 findings
     (`file:line: ...`, each with what to run), 2 bad usage or bad input.
+    With --json, the same as one JSON object on stdout (`ok`, `findings`,
+    `notes`, `new_ids`; `errors` when the exit status is 2).
     """
     from patchmod.cli.errors import PatchmodError  # noqa: PLC0415
 
@@ -158,10 +162,18 @@ def check_command(ctx: click.Context, paths: tuple[str, ...], base: str) -> None
     except PatchmodError as exc:
         for line in exc.lines:
             echo_err(line)
+        if as_json:
+            print_json({"command": "check", "base": base, "base_commit": None, "files": [], "findings": [],
+                        "notes": [], "new_ids": [], "ok": False,
+                        "message": exc.lines[0] if len(exc.lines) == 1 else f"refused: {len(exc.lines)} problems",
+                        "errors": exc.errors})
         ctx.exit(exc.exit_code)
         return
-    for line in report.lines:
-        click.echo(line)
-    click.echo(report.message)
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        for line in report.lines:
+            click.echo(line)
+        click.echo(report.message)
     if report.findings:
         ctx.exit(1)

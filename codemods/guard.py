@@ -12,8 +12,8 @@ executions never saw the new ids, so that is the code they replay.
 - Ids the head retires (active in the base, deprecated in the head) are taken
   as true: deprecate keeps the patched branch. An id whose last `patched()`
   site is gone without a `deprecate_patch()` left behind skipped a stage.
-- Workflows declared pinned (`versioning_behavior=...PINNED`) need no patch:
-  their changes are noted, not reported.
+- Workflows the base declares pinned (`versioning_behavior=...PINNED`) need
+  no patch: their changes are noted, not reported.
 
 Also reported: calls newly added to workflow code that are not deterministic
 (`random`, `time.time`, `datetime.now`, `uuid.uuid4`, `os.environ`, threads,
@@ -455,8 +455,11 @@ def check_module(base: str, head: str, *, stem: str = "workflow") -> GuardResult
                 f"recorded with its marker no longer replay; run `patchmod deprecate {patch_id}` first"), "base"))
 
     fixed = {**{i: False for i in result.new_ids + reused}, **{i: True for i in retired}}
-    pinned_classes = {name for name, cls in head_code.classes.items() if is_pinned(cls, head_code.bindings)}
-    pinned_classes |= {name for name, cls in base_code.classes.items() if is_pinned(cls, base_code.bindings)}
+    # The base decides, as in introduce: executions already running were
+    # started by the base's build, so only a base that pins a class keeps
+    # them off the new code. Pinning a class in the same change spares
+    # nothing that is running now.
+    pinned_classes = {name for name, cls in base_code.classes.items() if is_pinned(cls, base_code.bindings)}
 
     seen: dict[tuple[int, str], GuardFinding] = {}
     changed: dict[str, Change] = {}  # first change per function, for the suggestion

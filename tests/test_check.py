@@ -7,6 +7,7 @@ and the command check suggests must make it pass.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from pathlib import Path
@@ -184,6 +185,42 @@ def test_finding_format_names_line_function_change_and_command(tmp_path):
     )
 
 
+def test_json_gives_each_finding_as_data_for_a_bot(tmp_path):
+    repo = base_repo(tmp_path)
+    write(repo, ORDER, BASE.replace(
+        "        return \"shipped\"\n",
+        "        await workflow.execute_activity(notify, order_id, start_to_close_timeout=TIMEOUT)\n"
+        "        return \"shipped\"\n"))
+    result = run(repo, "check", "--json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["ok"] is False and report["errors"] == []
+    assert report["base"] == "HEAD" and report["base_commit"] == head(repo)
+    assert report["files"] == [ORDER]
+    assert report["findings"] == [{
+        "file": ORDER, "line": 28, "function": "run", "kind": "unpatched",
+        "message": "run(): added `await workflow.execute_activity(notify, order_id, start_to_close_timeout=TIMEOUT)` "
+                   f"without a patch; run: patchmod introduce add-notify-v1 {ORDER}"}]
+    assert report["message"] == "patchmod check: 1 problem in 1 file (1 changed Python file against HEAD)"
+
+
+def test_json_when_all_is_well_and_when_the_input_is_bad(tmp_path):
+    repo = base_repo(tmp_path)
+    write(repo, ORDER, BASE.replace("        jitter = random.random()\n", "        # no jitter\n"
+                                    "        jitter = random.random()\n"))
+    done = run(repo, "check", "--json")
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["ok"] is True and json.loads(done.stdout)["findings"] == []
+
+    write(repo, ORDER, BASE.replace("class OrderWorkflow:", "class OrderWorkflow"))
+    refused = run(repo, "check", "--json")
+    assert refused.exit_code == 2
+    report = json.loads(refused.stdout)
+    assert report["ok"] is False and report["findings"] == []
+    [error] = report["errors"]
+    assert error["file"] == ORDER and error["line"] == BASE.splitlines().index("class OrderWorkflow:") + 1, error
+
+
 def test_suggested_path_is_relative_to_the_folder_check_ran_in(tmp_path):
     repo = base_repo(tmp_path)
     write(repo, ORDER, BASE.replace("return \"shipped\"", "return \"done\""))
@@ -321,6 +358,32 @@ def test_pinned_workflow_needs_no_patch_and_check_says_so(tmp_path, imports, val
     assert "note: OrderWorkflow changed, and it is pinned (versioning_behavior=PINNED)" in lines[0]
     assert "no patch is needed" in lines[0]
     assert lines[-1].startswith("patchmod check: ok:")
+
+
+def test_pinning_a_workflow_in_the_same_change_spares_no_patch(tmp_path):
+    # Executions running now were started by the unpinned build: they move
+    # to the new code, so the change needs a patch, as introduce agrees.
+    pinned = "from temporalio.common import VersioningBehavior\n" + BASE.replace(
+        "@workflow.defn\nclass", "@workflow.defn(versioning_behavior=VersioningBehavior.PINNED)\nclass")
+    repo = base_repo(tmp_path, BASE)
+    write(repo, ORDER, pinned.replace("return \"shipped\"", "return \"done\""))
+    result = run(repo, "check")
+    assert result.exit_code == 1, result.output
+    assert "pinned" not in result.output
+    assert run(repo, "introduce", "finish-with-done-v1").exit_code == 0
+    assert 'workflow.patched("finish-with-done-v1")' in (repo / ORDER).read_text()
+    assert run(repo, "check", "--base", "HEAD~1").exit_code == 0
+
+
+def test_unpinning_a_workflow_needs_no_patch_for_the_pinned_executions(tmp_path):
+    pinned = "from temporalio.common import VersioningBehavior\n" + BASE.replace(
+        "@workflow.defn\nclass", "@workflow.defn(versioning_behavior=VersioningBehavior.PINNED)\nclass")
+    repo = base_repo(tmp_path, pinned)
+    unpinned = pinned.replace("(versioning_behavior=VersioningBehavior.PINNED)", "")
+    write(repo, ORDER, unpinned.replace("return \"shipped\"", "return \"done\""))
+    result = run(repo, "check")
+    assert result.exit_code == 0, result.output
+    assert "OrderWorkflow changed, and it is pinned" in result.stdout
 
 
 def test_auto_upgrade_workflow_still_needs_a_patch(tmp_path):
