@@ -165,16 +165,20 @@ class OrderWorkflow:
 '''
 
 
+# The run method gains an activity call: a change that needs a patch.
+ADDS_NOTIFY = BASE.replace(
+    "        return \"shipped\"\n",
+    "        await workflow.execute_activity(notify, order_id, start_to_close_timeout=TIMEOUT)\n"
+    "        return \"shipped\"\n")
+
+
 def base_repo(tmp_path: Path, text: str = BASE) -> Path:
     return make_repo(tmp_path / "repo", {ORDER: text})
 
 
 def test_finding_format_names_line_function_change_and_command(tmp_path):
     repo = base_repo(tmp_path)
-    write(repo, ORDER, BASE.replace(
-        "        return \"shipped\"\n",
-        "        await workflow.execute_activity(notify, order_id, start_to_close_timeout=TIMEOUT)\n"
-        "        return \"shipped\"\n"))
+    write(repo, ORDER, ADDS_NOTIFY)
     result = run(repo, "check")
     assert result.exit_code == 1
     assert result.stdout == (
@@ -187,10 +191,7 @@ def test_finding_format_names_line_function_change_and_command(tmp_path):
 
 def test_json_gives_each_finding_as_data_for_a_bot(tmp_path):
     repo = base_repo(tmp_path)
-    write(repo, ORDER, BASE.replace(
-        "        return \"shipped\"\n",
-        "        await workflow.execute_activity(notify, order_id, start_to_close_timeout=TIMEOUT)\n"
-        "        return \"shipped\"\n"))
+    write(repo, ORDER, ADDS_NOTIFY)
     result = run(repo, "check", "--json")
     assert result.exit_code == 1
     report = json.loads(result.stdout)
@@ -399,10 +400,7 @@ def test_auto_upgrade_workflow_still_needs_a_patch(tmp_path):
 
 def introduced_repo(tmp_path: Path) -> Path:
     repo = base_repo(tmp_path)
-    write(repo, ORDER, BASE.replace(
-        "        return \"shipped\"\n",
-        "        await workflow.execute_activity(notify, order_id, start_to_close_timeout=TIMEOUT)\n"
-        "        return \"shipped\"\n"))
+    write(repo, ORDER, ADDS_NOTIFY)
     assert run(repo, "introduce", "notify-customer-v1").exit_code == 0
     return repo
 
