@@ -483,6 +483,17 @@ class _Deprecate(cst.CSTTransformer):
         return cst.FlattenSentinel(self._with_leading([*before, line], updated_node.leading_lines))
 
 
+    def leave_SimpleStatementSuite(self, original_node, updated_node):
+        # `if x: a = 1 if patched(ID) else 2`, the body on the header line:
+        # the marker needs a line of its own before the statement, so the
+        # body becomes an indented block (its comment stays on the statement).
+        line = cst.SimpleStatementLine(body=updated_node.body, trailing_whitespace=updated_node.trailing_whitespace)
+        rewritten = self.leave_SimpleStatementLine(line, line)
+        if not isinstance(rewritten, cst.FlattenSentinel):
+            return updated_node  # no site, or one that cannot move (noted)
+        return cst.IndentedBlock(body=list(rewritten.nodes))
+
+
 def _site_lines(tree: ast.Module, module: cst.Module, spelling: Spelling,
                 patch_ids: set[str]) -> tuple[dict[int, int], set[int]]:
     """Line of each libcst site, by matching the n-th site in source order in

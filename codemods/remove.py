@@ -101,6 +101,19 @@ class _Remove(cst.CSTTransformer):
         kept[-1] = kept[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
         return updated_node.with_changes(body=kept)
 
+    def leave_SimpleStatementSuite(self, original_node, updated_node):
+        # `if x: workflow.deprecate_patch(ID); a()`, the body on the header
+        # line: only the call goes; a body of calls only becomes `pass`.
+        smalls = list(updated_node.body)
+        sites = [small for small in smalls if self._is_site(small)]
+        if not sites:
+            return updated_node
+        for small in sites:
+            self._record(small)
+        kept = [small for small in smalls if not self._is_site(small)] or [cst.Pass()]
+        kept[-1] = kept[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
+        return updated_node.with_changes(body=kept)
+
     def _block(self, statements: Sequence[cst.BaseStatement]) -> tuple[list[cst.BaseStatement], list[cst.EmptyLine]]:
         """Drop the lines that only held a site. What stood above one (its
         comments and blank lines) stays, above the next statement or, at the

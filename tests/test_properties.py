@@ -58,7 +58,6 @@ import datetime
 import difflib
 import itertools
 import os
-import re
 import sys
 import textwrap
 from dataclasses import dataclass
@@ -131,13 +130,7 @@ def record(prop: str, outcome: str) -> None:
 # regression test at the bottom. While one is open, the property tolerates
 # exactly that symptom and counts it, so the rest of the example is still
 # checked. (Fixed ones keep their regression test, without the xfail.)
-KNOWN_BUGS = {
-    "site-in-one-line-body": "deprecate refuses a site in a statement written on its block's header line "
-    "(`if x > 1: flag = workflow.patched(ID)`, `except E: ...`), though the contract rewrites every site "
-    "outside its listed refusals",
-    "marker-in-one-line-body": "remove refuses a `deprecate_patch(ID)` statement written on its block's "
-    "header line (`if x > 1: workflow.deprecate_patch(ID); a()`), saying it is inside an expression",
-}
+KNOWN_BUGS: dict[str, str] = {}  # none open
 
 
 def known_bug(prop: str, name: str) -> None:
@@ -626,30 +619,6 @@ def remove_spans(source: str, patch_id: str) -> list[Span]:
     ]
 
 
-def _site_on_header_line(source: str, patch_id: str) -> bool:
-    """A `patched(ID)` in a statement written after a block header's colon
-    (see KNOWN_BUGS["site-in-one-line-body"])."""
-    text = source.splitlines()
-    for stmt in ast.walk(ast.parse(source)):
-        if isinstance(stmt, ast.stmt) and not isinstance(stmt, ast.If) and _holds_site(stmt, "patched", patch_id):
-            if text[stmt.lineno - 1][: stmt.col_offset].rstrip().endswith(":"):
-                return True
-    return False
-
-
-def _marker_on_header_line(source: str, patch_id: str) -> bool:
-    """A `deprecate_patch(ID)` statement after a block header's colon (see
-    KNOWN_BUGS["marker-in-one-line-body"])."""
-    text = source.splitlines()
-    return any(
-        isinstance(stmt, ast.Expr)
-        and _is_site(stmt.value, "deprecate_patch", patch_id)
-        and text[stmt.lineno - 1][: stmt.col_offset].rstrip().endswith((":", ";"))
-        and re.match(r"\s*(if|elif|else|for|while|with|try|except|finally)\b", text[stmt.lineno - 1])
-        for stmt in ast.walk(ast.parse(source))
-    )
-
-
 def _is_new_test(test: ast.expr) -> bool:
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         test = test.operand
@@ -764,9 +733,6 @@ def check_deprecate(source: str, patch_id: str, prop: str = "deprecate") -> str 
         assert reason != "INTERNAL ERROR", str(refusal)
         # The contract (testdata/deprecate/README.md) lists what is refused;
         # every site the generator makes outside that list can be rewritten.
-        if want is not None and "only calls in statements" in str(refusal) and _site_on_header_line(source, patch_id):
-            known_bug(prop, "site-in-one-line-body")
-            return None
         assert want is None, f"refused a site the contract rewrites: {refusal}"
         return None
     assert want is not None, "rewrote a site the contract refuses (`y or patched(ID)`):\n" + _diff(source, result.code)
@@ -837,9 +803,6 @@ def check_remove(source: str, patch_id: str) -> str | None:
         assert reason != "INTERNAL ERROR", str(refusal)
         # The contract refuses a marker inside an expression, and a patched(ID)
         # left; the generator makes neither.
-        if "inside an expression" in str(refusal) and _marker_on_header_line(source, patch_id):
-            known_bug("remove", "marker-in-one-line-body")
-            return None
         raise AssertionError(f"refused what the contract removes: {refusal}")
     code = result.code
     ast.parse(code)
@@ -1040,7 +1003,6 @@ def test_regression_remove_keeps_the_blank_line_above_a_call_that_ends_its_block
     assert "        await workflow.sleep(1)\n\n        # closing comment\n" in result.code, result.code
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_BUGS["site-in-one-line-body"])
 def test_regression_deprecate_rewrites_a_site_on_a_block_header_line() -> None:
     source = _BASE_WITH_PATCH.replace(
         '        if workflow.patched("old-v1"):\n            await workflow.sleep(1)\n            workflow.logger.info("slept")\n        else:\n            await workflow.sleep(2)\n',
@@ -1053,7 +1015,6 @@ def test_regression_deprecate_rewrites_a_site_on_a_block_header_line() -> None:
     assert "        if x > 1:\n            workflow.deprecate_patch(\"old-v1\")\n            self.state = 1\n" in result.code, result.code
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_BUGS["marker-in-one-line-body"])
 def test_regression_remove_takes_a_marker_from_a_block_header_line() -> None:
     source = _BASE_WITH_PATCH.replace(
         '        if workflow.patched("old-v1"):\n            await workflow.sleep(1)\n            workflow.logger.info("slept")\n        else:\n            await workflow.sleep(2)\n',
