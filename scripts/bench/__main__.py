@@ -95,8 +95,11 @@ def install_wheel(work: Path) -> Path:
                    check=True, capture_output=True, env=env)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, env=env)
     # pip compiles the bytecode of what it installs, as on a user's machine.
-    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                    str(next(dist.glob("patchmod-*.whl")))], check=True, env=env)
+    done = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
+                           "--disable-pip-version-check", str(next(dist.glob("patchmod-*.whl")))],
+                          capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        raise SystemExit(f"pip install of the wheel failed:\n{done.stdout}{done.stderr}")
     return venv / "bin" / "python"
 
 
