@@ -40,10 +40,12 @@ from .source import parse_python, split_bom
 from .workflow_code import (
     ENTRY_ROLES,
     READ_ONLY_ROLES,
+    WorkflowCode,
     dotted_name,
     find_workflow_code,
     is_pinned,
     module_level_names,
+    paused_gc,
     pinned_note,
     read_bindings,
 )
@@ -149,27 +151,34 @@ def _match(qualified: str) -> str | None:
     return None
 
 
-def nondeterministic_calls(tree: ast.Module) -> dict[str, list[tuple[str, int, str]]]:
+def nondeterministic_calls(
+    tree: ast.Module, code: WorkflowCode | None = None, nodes: Sequence[ast.AST] | None = None
+) -> dict[str, list[tuple[str, int, str]]]:
     """Per workflow function (qualified name): (what it uses, line, the
     deterministic alternative) for each use of a non-deterministic API, e.g.
-    `("random.randint()", 12, "workflow.random()")`."""
-    code = find_workflow_code(tree)
-    module_imports = _import_map(ast.walk(tree))  # type: ignore[arg-type]
+    `("random.randint()", 12, "workflow.random()")`.
+
+    `code` and `nodes` (`find_workflow_code(tree)`, `list(ast.walk(tree))`)
+    save the caller that has them already a pass over the whole module."""
+    if code is None:
+        code = find_workflow_code(tree)
+    module_imports = _import_map(ast.walk(tree) if nodes is None else nodes)  # type: ignore[arg-type]
     module_names = module_level_names(tree)
     found: dict[str, list[tuple[str, int, str]]] = {}
     for qualname, fn in code.functions.items():
         if not fn.runs_in_workflow or fn.role in READ_ONLY_ROLES:
             continue
-        imports = {**module_imports, **_import_map(n for n in ast.walk(fn.node) if isinstance(n, ast.stmt))}
+        walked = list(ast.walk(fn.node))  # walked once, in ast.walk's order
+        imports = {**module_imports, **_import_map(n for n in walked if isinstance(n, ast.stmt))}
         inner: set[int] = set()
         called: set[int] = set()
-        for node in ast.walk(fn.node):
+        for node in walked:
             if isinstance(node, ast.Attribute):
                 inner.add(id(node.value))
             elif isinstance(node, ast.Call):
                 called.add(id(node.func))
         hits = []
-        for node in ast.walk(fn.node):
+        for node in walked:
             if id(node) in inner or not isinstance(node, (ast.Attribute, ast.Name)):
                 continue
             if not isinstance(node.ctx, ast.Load):
@@ -350,10 +359,11 @@ def _worlds(shared: list[str], fixed: dict[str, bool]) -> list[World]:
     return [World({**combo, **fixed}) for combo in combos]
 
 
-def _site_lines(tree: ast.Module, member: str) -> dict[str, int]:
+def _site_lines(tree: ast.Module, member: str, nodes: Sequence[ast.AST] | None = None) -> dict[str, int]:
+    """`nodes`: `list(ast.walk(tree))`, when the caller has it."""
     bindings = read_bindings(tree)
     lines: dict[str, int] = {}
-    for node in ast.walk(tree):
+    for node in ast.walk(tree) if nodes is None else nodes:
         if isinstance(node, ast.Call) and bindings.member(node.func) == member and node.args:
             arg = node.args[0]
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
@@ -422,6 +432,11 @@ def check_module(base: str, head: str, *, stem: str = "workflow") -> GuardResult
     """Findings for one module: `base` the old text, `head` the new one.
 
     Raises `Refusal` (from `parse_python`) when either side does not parse."""
+    with paused_gc():
+        return _check_module(base, head, stem=stem)
+
+
+def _check_module(base: str, head: str, *, stem: str) -> GuardResult:
     _, base = split_bom(base)
     _, head = split_bom(head)
     base_tree = parse_python(base, "base")
@@ -434,11 +449,14 @@ def check_module(base: str, head: str, *, stem: str = "workflow") -> GuardResult
 
     base_active = patch_ids(base_tree)
     head_active = patch_ids(head_tree)
-    base_deprecated = _site_lines(base_tree, "deprecate_patch")
-    head_deprecated = _site_lines(head_tree, "deprecate_patch")
+    # Each tree walked once, for every pass over all its nodes below.
+    base_nodes = list(ast.walk(base_tree))
+    head_nodes = list(ast.walk(head_tree))
+    base_deprecated = _site_lines(base_tree, "deprecate_patch", base_nodes)
+    head_deprecated = _site_lines(head_tree, "deprecate_patch", head_nodes)
     base_known = set(base_active) | set(base_deprecated) | set(history_ids(base))
-    head_lines = _site_lines(head_tree, "patched")
-    base_lines = _site_lines(base_tree, "patched")
+    head_lines = _site_lines(head_tree, "patched", head_nodes)
+    base_lines = _site_lines(base_tree, "patched", base_nodes)
 
     result.new_ids = [i for i in head_active if i not in base_known]
     reused = [i for i in head_active if i in base_known and i not in base_active]
@@ -465,8 +483,10 @@ def check_module(base: str, head: str, *, stem: str = "workflow") -> GuardResult
     changed: dict[str, Change] = {}  # first change per function, for the suggestion
     pinned_changed: dict[str, int] = {}
     for world in _worlds(shared, fixed):
-        base_fns = projected_functions(base_tree, world)
-        head_fns = projected_functions(head_tree, world)
+        # From the text: `fold` parses it afresh, several times faster than
+        # the deep copy of the tree it would make (same tree either way).
+        base_fns = projected_functions(base, world)
+        head_fns = projected_functions(head, world)
         for qualname, base_fn in base_fns.items():
             head_fn = head_fns.get(qualname)
             owners = set(base_fn.owners) | (set(head_fn.owners) if head_fn else set())
@@ -506,8 +526,8 @@ def check_module(base: str, head: str, *, stem: str = "workflow") -> GuardResult
         result.pinned.append(PinnedNote(line, owner, pinned_note(owner)))
 
     # Non-deterministic calls newly added to workflow code.
-    before = nondeterministic_calls(base_tree)
-    for qualname, hits in nondeterministic_calls(head_tree).items():
+    before = nondeterministic_calls(base_tree, base_code, base_nodes)
+    for qualname, hits in nondeterministic_calls(head_tree, head_code, head_nodes).items():
         left: dict[str, int] = {}
         for api, _, _ in before.get(qualname, []):
             left[api] = left.get(api, 0) + 1

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import datetime
 import difflib
+import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -35,6 +36,7 @@ from .workflow_code import (
     is_inert,
     is_pinned,
     module_level_names,
+    paused_gc,
     pinned_note,
 )
 
@@ -506,30 +508,46 @@ def _refuse_changed_constants(base_tree: ast.Module, edited_tree: ast.Module, ba
     does not count: their executions keep the build that started them."""
     functions = [fn for fn in base_code.functions.values()
                  if fn.runs_in_workflow and not _pinned_only(fn.owners, pinned)]
-    module_reads = {n.id for fn in functions for n in ast.walk(fn.node) if isinstance(n, ast.Name)}
+    # What workflow code reads is walked only once a value has changed:
+    # most edits change none, and a module may hold thousands of classes.
+    module_reads: set[str] | None = None
     base_module = _assignments(base_tree.body)
     for name, (value, line) in _assignments(edited_tree.body).items():
-        if name in base_module and base_module[name][0] != value and name in module_reads:
+        if not (name in base_module and base_module[name][0] != value):
+            continue
+        if module_reads is None:
+            module_reads = {n.id for fn in functions for n in ast.walk(fn.node) if isinstance(n, ast.Name)}
+        if name in module_reads:
             raise refuse(
                 line,
                 f"{name} changed and workflow code reads it: a patch cannot wrap a module-level value; "
                 f"keep {name} and add the new value under a new name used inside the patched code",
             )
     edited_classes = {s.name: s for s in edited_tree.body if isinstance(s, ast.ClassDef)}
+    # Grouped once: scanning every function for each class is quadratic in
+    # a module of thousands of classes.
+    by_class: dict[str, list] = {}
+    for fn in functions:
+        if fn.class_name is not None:
+            by_class.setdefault(fn.class_name, []).append(fn)
     for class_name, class_node in base_code.classes.items():
         edited_class = edited_classes.get(class_name)
         if edited_class is None or class_name in pinned:
             continue
-        reads = {
-            n.attr
-            for fn in functions
-            if fn.class_name == class_name
-            for n in ast.walk(fn.node)
-            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id in ("self", "cls", class_name)
-        }
+        reads: set[str] | None = None
         base_class = _assignments(class_node.body)
         for name, (value, line) in _assignments(edited_class.body).items():
-            if name in base_class and base_class[name][0] != value and name in reads:
+            if not (name in base_class and base_class[name][0] != value):
+                continue
+            if reads is None:
+                reads = {
+                    n.attr
+                    for fn in by_class.get(class_name, ())
+                    for n in ast.walk(fn.node)
+                    if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+                    and n.value.id in ("self", "cls", class_name)
+                }
+            if name in reads:
                 raise refuse(
                     line,
                     f"{class_name}.{name} changed and workflow code reads it: a patch cannot wrap a class attribute; "
@@ -564,11 +582,36 @@ def _active_ids(node: ast.AST, bindings) -> set[str]:
     return ids
 
 
+def _inner_class_names(tree: ast.Module):
+    """Names of the classes defined anywhere but at the top of the module,
+    outside functions (what _Apply reaches): statements only, so cheap."""
+    blocks = (ast.stmt, ast.excepthandler, ast.match_case)
+    stack: list[ast.AST] = []
+    for top in tree.body:
+        if not isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            stack.extend(child for child in ast.iter_child_nodes(top) if isinstance(child, blocks))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        if isinstance(node, ast.ClassDef):
+            yield node.name
+        stack.extend(child for child in ast.iter_child_nodes(node) if isinstance(child, blocks))
+
+
 class _Apply(cst.CSTTransformer):
-    def __init__(self, bodies: dict[int, cst.IndentedBlock], entries: dict[str, str], module: cst.Module):
+    def __init__(self, bodies: dict[int, cst.IndentedBlock], entries: dict[str, str], module: cst.Module,
+                 descend: set[str] | None = None):
         self.bodies = bodies
         self.entries = entries
         self.module = module
+        # Names of the classes whose insides can change; None: every class.
+        self.descend = descend
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        # Rebuilding the thousands of classes an edit did not touch costs
+        # more than the rest of the rewrite; leave_ClassDef still runs.
+        return self.descend is None or node.name.value in self.descend
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False  # nothing to rewrite inside: bodies are swapped whole
@@ -655,7 +698,8 @@ def introduce_patch(
         raise refuse(1, reason)
     _, base = split_bom(base)
     bom, edited = split_bom(edited)
-    result = _introduce(base, edited, patch_id, date=date, max_active_patches=max_active_patches)
+    with paused_gc():
+        result = _introduce(base, edited, patch_id, date=date, max_active_patches=max_active_patches)
     result.code = bom + result.code
     return result
 
@@ -712,6 +756,22 @@ def _introduce(base: str, edited: str, patch_id: str, *, date: datetime.date, ma
 
     _refuse_changed_constants(base_tree, edited_tree, base_code, pinned)
 
+    # Lines as ast numbers them (`str.splitlines` also breaks at \f, \x1c, \u2028...).
+    base_lines = re.split(r"\r\n|\r|\n", base)
+    edited_lines = re.split(r"\r\n|\r|\n", edited)
+
+    def same_text(base_node: ast.stmt, edit_node: ast.stmt) -> bool:
+        """The def line through the last line of the body read the same: then
+        every statement of the body has the same key on both sides, and
+        diffing it finds nothing (cheap; most functions of a module did not
+        change)."""
+        if base_node.end_lineno is None or edit_node.end_lineno is None:
+            return False
+        if base_node.end_lineno - base_node.lineno != edit_node.end_lineno - edit_node.lineno:
+            return False
+        return (base_lines[base_node.lineno - 1 : base_node.end_lineno]
+                == edited_lines[edit_node.lineno - 1 : edit_node.end_lineno])
+
     bodies: dict[int, cst.IndentedBlock] = {}
     for qualname, (class_name, edit_def) in edited_defs.items():
         base_fn = base_code.functions.get(qualname)
@@ -719,8 +779,9 @@ def _introduce(base: str, edited: str, patch_id: str, *, date: datetime.date, ma
             continue  # new code, or code no old execution runs
         base_def = base_defs[qualname][1]
         edit_node = edited_asts[qualname]
+        unchanged_body = same_text(base_asts[qualname], edit_node)
         if _pinned_only(base_fn.owners, pinned):
-            if header_key(base_asts[qualname]) != header_key(edit_node) or (
+            if header_key(base_asts[qualname]) != header_key(edit_node) or not unchanged_body and (
                 _suite_key(rewriter.base_keys, base_def.body) != _suite_key(rewriter.edited_keys, edit_def.body)
             ):
                 pinned_changed.update(dict.fromkeys(sorted(base_fn.owners)))
@@ -731,6 +792,8 @@ def _introduce(base: str, edited: str, patch_id: str, *, date: datetime.date, ma
                 f"the def line of {qualname}() changed (name, arguments or decorators): "
                 "a patch can only wrap statements; keep the old signature",
             )
+        if unchanged_body:
+            continue  # no statement changed: nothing to wrap
         start = len(rewriter.regions)
         ctx = _Context(class_name, edit_def.name.value)
         new_body = rewriter._sub_block(base_def.body, edit_def.body, ctx)
@@ -804,7 +867,14 @@ def _introduce(base: str, edited: str, patch_id: str, *, date: datetime.date, ma
                 names.append(ctx.function)
     entries = {name: history_entry(date, "introduced", patch_id, where) for name, where in touched.items()}
 
-    module = edited_module.visit(_Apply(bodies, entries, edited_module))
+    # Classes to descend into: those that get a history line or a new body,
+    # unless a class nested somewhere bears one of those names (then all).
+    descend: set[str] | None = set(entries) | {
+        class_name for class_name, edit_def in edited_defs.values() if class_name is not None and id(edit_def) in bodies
+    }
+    if any(name in descend for name in _inner_class_names(edited_tree)):
+        descend = None
+    module = edited_module.visit(_Apply(bodies, entries, edited_module, descend))
     for name, binding in reimports:
         module = _reimport(module, base_tree, binding, name)
     if add_workflow_import:
