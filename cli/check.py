@@ -24,7 +24,7 @@ class CheckReport(JsonReport):
     """What `check` found: `findings` as data, `lines` as printed."""
 
     base: str
-    base_commit: str  # the merge base of --base and HEAD: where the old code is read
+    base_commit: str | None  # None when refused; the merge base of --base and HEAD: where the old code is read
     files: list[str] = field(default_factory=list)  # changed .py files compared
     findings: list[dict] = field(default_factory=list)
     notes: list[dict] = field(default_factory=list)  # pinned workflows: no patch needed
@@ -163,10 +163,8 @@ def check_command(ctx: click.Context, paths: tuple[str, ...], base: str, as_json
         for line in exc.lines:
             echo_err(line)
         if as_json:
-            print_json({"command": "check", "base": base, "base_commit": None, "files": [], "findings": [],
-                        "notes": [], "new_ids": [], "ok": False,
-                        "message": exc.lines[0] if len(exc.lines) == 1 else f"refused: {len(exc.lines)} problems",
-                        "errors": exc.errors})
+            empty = CheckReport(base=base, base_commit=None, message=exc.summary).as_dict()
+            print_json({**empty, "ok": False, "errors": exc.errors})
         ctx.exit(exc.exit_code)
         return
     if as_json:

@@ -15,11 +15,12 @@ leaves the work to this process.
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 import threading
 from typing import Any
+
+from patchmod.cli.workers import usable_cores
 
 _MODULE = "patchmod.codemods.introduce"
 
@@ -74,11 +75,7 @@ class CodemodChild:
     def start_if_useful(cls) -> CodemodChild | None:
         if not sys.platform.startswith("linux") or threading.active_count() > 1:
             return None
-        try:
-            cores = len(os.sched_getaffinity(0))
-        except AttributeError:  # pragma: no cover - Linux has it
-            cores = os.cpu_count() or 1
-        if cores < 2:
+        if usable_cores() < 2:
             return None
         try:
             return cls()

@@ -21,3 +21,8 @@ class PatchmodError(Exception):
             {"file": None, "line": None, "message": line} for line in self.lines
         ]
         super().__init__("\n".join(self.lines))
+
+    @property
+    def summary(self) -> str:
+        """One line for a --json `message`: the problem, or how many there are."""
+        return self.lines[0] if len(self.lines) == 1 else f"refused: {len(self.lines)} problems"

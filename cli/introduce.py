@@ -52,7 +52,7 @@ def introduce(ctx: click.Context, patch_id: str, paths: tuple[str, ...], base: s
             print_json({
                 "command": "introduce", "patch_id": patch_id, "files": [], "regions": [],
                 "commit": None, "branch": None, "warnings": [], "notes": [], "nothing_to_do": False,
-                "message": exc.lines[0] if len(exc.lines) == 1 else f"refused: {len(exc.lines)} problems",
+                "message": exc.summary,
                 "pull_request": None, "errors": exc.errors,
             })
         ctx.exit(exc.exit_code)

@@ -57,7 +57,7 @@ def read_blob(repo: git.Repo, sha: str, path: str) -> bytes | None:
             _, kind, _, data = repo.git.get_object_data(f"{sha}:{path}")
         except ValueError:  # "<sha>:<path> missing"
             return None
-        return data if kind in (b"blob", "blob") else None
+        return data if kind == b"blob" else None
     try:
         obj = repo.commit(sha).tree / path
     except KeyError:

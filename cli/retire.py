@@ -94,7 +94,7 @@ def failure_object(command: str, patch_ids: Sequence[str], error: PatchmodError)
     return {
         "command": command, "patch_ids": list(patch_ids), "files": [], "sites": [], "commit": None,
         "branch": None, "warnings": [], "nothing_to_do": False,
-        "message": error.lines[0] if len(error.lines) == 1 else f"refused: {len(error.lines)} problems",
+        "message": error.summary,
         "readiness": readiness.as_dict() if readiness is not None else None,
         "pull_request": None,
         "errors": error.errors,

@@ -21,6 +21,7 @@ import click
 
 from patchmod.cli.errors import PatchmodError
 from patchmod.cli.output import JsonReport, echo_err, print_json
+from patchmod.cli.workers import usable_cores
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -257,11 +258,7 @@ def replayer_count(n_histories: int) -> int:
     """How many child interpreters replay `n_histories` at once: one per
     usable core, as long as each gets at least `HISTORIES_PER_REPLAYER`
     (each child spends about 0.3 s importing temporalio first)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, n_histories // HISTORIES_PER_REPLAYER))
+    return max(1, min(usable_cores(), n_histories // HISTORIES_PER_REPLAYER))
 
 
 def _run_replayer(spec: dict, cwd: Path, python: str, timeout: float, children: int | None = None) -> list[dict]:

@@ -22,8 +22,12 @@ def worker_count(n_files: int, jobs: int | None) -> int:
         return max(1, min(jobs, n_files))
     if n_files <= MANY_FILES:
         return 1
+    return max(1, min(usable_cores(), n_files // 2))
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity, where the system has one)."""
     try:
-        cores = len(os.sched_getaffinity(0))
+        return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, n_files // 2))
+        return os.cpu_count() or 1

@@ -482,7 +482,6 @@ class _Deprecate(cst.CSTTransformer):
         line = line.with_changes(body=body, leading_lines=())
         return cst.FlattenSentinel(self._with_leading([*before, line], updated_node.leading_lines))
 
-
     def leave_SimpleStatementSuite(self, original_node, updated_node):
         # `if x: a = 1 if patched(ID) else 2`, the body on the header line:
         # the marker needs a line of its own before the statement, so the

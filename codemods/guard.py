@@ -47,7 +47,6 @@ from .workflow_code import (
     module_level_names,
     paused_gc,
     pinned_note,
-    read_bindings,
 )
 
 # Up to this many ids shared by base and head, every combination of their
@@ -152,17 +151,14 @@ def _match(qualified: str) -> str | None:
 
 
 def nondeterministic_calls(
-    tree: ast.Module, code: WorkflowCode | None = None, nodes: Sequence[ast.AST] | None = None
+    tree: ast.Module, code: WorkflowCode, nodes: Sequence[ast.AST]
 ) -> dict[str, list[tuple[str, int, str]]]:
     """Per workflow function (qualified name): (what it uses, line, the
     deterministic alternative) for each use of a non-deterministic API, e.g.
-    `("random.randint()", 12, "workflow.random()")`.
-
-    `code` and `nodes` (`find_workflow_code(tree)`, `list(ast.walk(tree))`)
-    save the caller that has them already a pass over the whole module."""
-    if code is None:
-        code = find_workflow_code(tree)
-    module_imports = _import_map(ast.walk(tree) if nodes is None else nodes)  # type: ignore[arg-type]
+    `("random.randint()", 12, "workflow.random()")`. `code` is
+    `find_workflow_code(tree)` and `nodes` `list(ast.walk(tree))`: the
+    caller has both already."""
+    module_imports = _import_map(nodes)  # type: ignore[arg-type]
     module_names = module_level_names(tree)
     found: dict[str, list[tuple[str, int, str]]] = {}
     for qualname, fn in code.functions.items():
@@ -359,11 +355,12 @@ def _worlds(shared: list[str], fixed: dict[str, bool]) -> list[World]:
     return [World({**combo, **fixed}) for combo in combos]
 
 
-def _site_lines(tree: ast.Module, member: str, nodes: Sequence[ast.AST] | None = None) -> dict[str, int]:
-    """`nodes`: `list(ast.walk(tree))`, when the caller has it."""
-    bindings = read_bindings(tree)
+def _site_lines(code: WorkflowCode, member: str, nodes: Sequence[ast.AST]) -> dict[str, int]:
+    """First line of each id's `member` call among `nodes` (a module's
+    `ast.walk`), the calls recognised by `code`'s bindings."""
+    bindings = code.bindings
     lines: dict[str, int] = {}
-    for node in ast.walk(tree) if nodes is None else nodes:
+    for node in nodes:
         if isinstance(node, ast.Call) and bindings.member(node.func) == member and node.args:
             arg = node.args[0]
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
@@ -452,11 +449,11 @@ def _check_module(base: str, head: str, *, stem: str) -> GuardResult:
     # Each tree walked once, for every pass over all its nodes below.
     base_nodes = list(ast.walk(base_tree))
     head_nodes = list(ast.walk(head_tree))
-    base_deprecated = _site_lines(base_tree, "deprecate_patch", base_nodes)
-    head_deprecated = _site_lines(head_tree, "deprecate_patch", head_nodes)
+    base_deprecated = _site_lines(base_code, "deprecate_patch", base_nodes)
+    head_deprecated = _site_lines(head_code, "deprecate_patch", head_nodes)
     base_known = set(base_active) | set(base_deprecated) | set(history_ids(base))
-    head_lines = _site_lines(head_tree, "patched", head_nodes)
-    base_lines = _site_lines(base_tree, "patched", base_nodes)
+    head_lines = _site_lines(head_code, "patched", head_nodes)
+    base_lines = _site_lines(base_code, "patched", base_nodes)
 
     result.new_ids = [i for i in head_active if i not in base_known]
     reused = [i for i in head_active if i in base_known and i not in base_active]

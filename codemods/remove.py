@@ -90,29 +90,31 @@ class _Remove(cst.CSTTransformer):
         line = self.site_lines.get(small.value, 0)
         self.sites.append(SiteChange(patch_id or "", line, class_name, function, "call"))
 
-    def leave_SimpleStatementLine(self, original_node, updated_node):
-        smalls = list(updated_node.body)
-        sites = [small for small in smalls if self._is_site(small)]
-        if not sites or len(sites) == len(smalls):
-            return updated_node  # a line of sites only is dropped by its block
-        for small in sites:
-            self._record(small)
-        kept = [small for small in smalls if not self._is_site(small)]
+    def _without_sites(self, smalls: Sequence[cst.BaseSmallStatement]) -> list[cst.BaseSmallStatement]:
+        """The statements of one line that are not sites (those are recorded),
+        the last one without its semicolon; `pass` when none is left."""
+        kept = []
+        for small in smalls:
+            if self._is_site(small):
+                self._record(small)
+            else:
+                kept.append(small)
+        kept = kept or [cst.Pass()]
         kept[-1] = kept[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
-        return updated_node.with_changes(body=kept)
+        return kept
+
+    def leave_SimpleStatementLine(self, original_node, updated_node):
+        sites = sum(1 for small in updated_node.body if self._is_site(small))
+        if not sites or sites == len(updated_node.body):
+            return updated_node  # a line of sites only is dropped by its block
+        return updated_node.with_changes(body=self._without_sites(updated_node.body))
 
     def leave_SimpleStatementSuite(self, original_node, updated_node):
         # `if x: workflow.deprecate_patch(ID); a()`, the body on the header
         # line: only the call goes; a body of calls only becomes `pass`.
-        smalls = list(updated_node.body)
-        sites = [small for small in smalls if self._is_site(small)]
-        if not sites:
+        if not any(self._is_site(small) for small in updated_node.body):
             return updated_node
-        for small in sites:
-            self._record(small)
-        kept = [small for small in smalls if not self._is_site(small)] or [cst.Pass()]
-        kept[-1] = kept[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
-        return updated_node.with_changes(body=kept)
+        return updated_node.with_changes(body=self._without_sites(updated_node.body))
 
     def _block(self, statements: Sequence[cst.BaseStatement]) -> tuple[list[cst.BaseStatement], list[cst.EmptyLine]]:
         """Drop the lines that only held a site. What stood above one (its

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -74,3 +75,27 @@ def test_closing_ends_the_child() -> None:
     child.close()
     assert _gone(pid)
     assert not child.alive
+
+
+def test_the_command_line_forks_only_where_it_is_safe_and_pays() -> None:
+    # Forking a process that runs other threads can copy a lock some thread
+    # holds: never then. Without other threads, on Linux with two cores or
+    # more, the child starts (so introduce overlaps its two big imports).
+    from patchmod.cli.workers import usable_cores
+
+    script = ("import sys\n"
+              "from patchmod.cli.codemod_child import CodemodChild\n"
+              "child = CodemodChild.start_if_useful()\n"
+              "print(child is not None)\n"
+              "if child: child.close()\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == str(sys.platform.startswith("linux") and usable_cores() >= 2)
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert CodemodChild.start_if_useful() is None
+    finally:
+        stop.set()
+        other.join()
