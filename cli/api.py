@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from patchmod.cli import commit as commit_mod
-from patchmod.cli import files, pull_request as pr, repo as repo_mod, safety
+from patchmod.cli import files, safety
+from patchmod.cli import pull_request as pr
+from patchmod.cli import repo as repo_mod
 from patchmod.cli.config import load_config
 from patchmod.cli.errors import PatchmodError
 from patchmod.cli.output import JsonReport, finding_line, qualified_name, unified_diff
@@ -114,7 +116,7 @@ class _InBackground:
         def run() -> None:
             try:
                 self._value = function(*args)
-            except BaseException as exc:  # noqa: BLE001 - handed to result()
+            except BaseException as exc:
                 self._error = exc
 
         self._thread = threading.Thread(target=run, daemon=True)
@@ -213,11 +215,11 @@ def introduce(
         report.message = f"nothing to do: no Python file differs from {base}"
         return report
 
-    from patchmod.codemods.findings import Refusal  # noqa: PLC0415 - light, but only needed here
+    from patchmod.codemods.findings import Refusal
 
     if codemod is None:
         loading.join()
-        from patchmod.codemods.introduce import introduce_patch  # noqa: PLC0415 - libcst is heavy
+        from patchmod.codemods.introduce import introduce_patch
     else:
         def introduce_patch(*args: Any, **kwargs: Any) -> Any:
             return codemod.call("introduce_patch", *args, **kwargs)
@@ -375,7 +377,7 @@ def deprecate(
     too): when it is not safe, `NotReady` (exit status 1) is raised with
     nothing written; an unreachable server raises `PatchmodError`.
     """
-    from patchmod.cli.retire import retire  # noqa: PLC0415 - see _ELSEWHERE
+    from patchmod.cli.retire import retire
 
     return retire("deprecate", repo_path, patch_ids, paths, commit, dry_run,
                   date=date, jobs=jobs, progress=progress, branch=branch, require_ready=require_ready,
@@ -407,7 +409,7 @@ def remove(
     `branch`, `require_ready` (stage "remove"), `server` and
     `include_closed` as for `deprecate`.
     """
-    from patchmod.cli.retire import retire  # noqa: PLC0415 - see _ELSEWHERE
+    from patchmod.cli.retire import retire
 
     return retire("remove", repo_path, patch_ids, paths, commit, dry_run,
                   date=date, jobs=jobs, progress=progress, branch=branch, require_ready=require_ready,
@@ -429,7 +431,7 @@ def verify(
     type. Each result is ok, nondeterminism (with the event id), error or
     skipped; `report.ok` / `report.exit_code` sum them up. Bad usage (no
     such folder, no histories, no classes) raises `PatchmodError`."""
-    from patchmod.cli.verify import verify_histories  # noqa: PLC0415
+    from patchmod.cli.verify import verify_histories
 
     return verify_histories(repo_path, histories, list(workflows or []), python=python, timeout=timeout)
 
@@ -447,7 +449,7 @@ def histories_pull(
     visibility `query` matches on `server` (at most `limit`), ready for
     `verify`. `on_total(n)` hears the count first, `on_file(entry)` each file
     written. An unreachable server or a refused query raises `PatchmodError`."""
-    from patchmod.cli.histories import pull_histories  # noqa: PLC0415
+    from patchmod.cli.histories import pull_histories
 
     return pull_histories(server or ServerOptions(), query, out, limit=limit, on_total=on_total, on_file=on_file)
 
@@ -469,7 +471,7 @@ def ready(
     `report.safe` / `report.exit_code` (0 or 1) answer; `report.lines()` and
     `report.note` are what `patchmod ready` prints. An unreachable server or
     an id the code does not hold raises `PatchmodError`."""
-    from patchmod.cli.readiness import check_readiness  # noqa: PLC0415 - temporalio
+    from patchmod.cli.readiness import check_readiness
 
     ids = [patch_ids] if isinstance(patch_ids, str) else list(patch_ids)
     return check_readiness(repo_path, ids, server=server or ServerOptions(), stage=stage,

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-
 from patchmod.cli.output import JsonReport, echo_err, print_json
 
 
@@ -55,11 +54,12 @@ def check(repo_path: str | os.PathLike[str], paths: list[str] | None = None, bas
 
     Raises `PatchmodError` for bad usage or input (an unknown revision, a
     missing path, a file that does not parse): exit status 2."""
-    from patchmod.cli import files, repo as repo_mod  # noqa: PLC0415 - GitPython is heavy
-    from patchmod.cli.errors import PatchmodError  # noqa: PLC0415
-    from patchmod.cli.output import finding_line  # noqa: PLC0415
-    from patchmod.codemods.findings import Refusal  # noqa: PLC0415
-    from patchmod.codemods.guard import check_module  # noqa: PLC0415
+    from patchmod.cli import files
+    from patchmod.cli import repo as repo_mod
+    from patchmod.cli.errors import PatchmodError
+    from patchmod.cli.output import finding_line
+    from patchmod.codemods.findings import Refusal
+    from patchmod.codemods.guard import check_module
 
     start = os.fspath(repo_path)
     repo = repo_mod.open_repo(start)
@@ -68,7 +68,7 @@ def check(repo_path: str | os.PathLike[str], paths: list[str] | None = None, bas
     head_sha = repo_mod.resolve_commit(repo, "HEAD")
     try:
         merge_base = repo.git.merge_base(base_sha, head_sha).strip() or base_sha
-    except Exception:  # noqa: BLE001 - unrelated histories: compare with the revision itself
+    except Exception:
         merge_base = base_sha
     report = CheckReport(base=base, base_commit=merge_base)
 
@@ -155,7 +155,7 @@ def check_command(ctx: click.Context, paths: tuple[str, ...], base: str, as_json
     With --json, the same as one JSON object on stdout (`ok`, `findings`,
     `notes`, `new_ids`; `errors` when the exit status is 2).
     """
-    from patchmod.cli.errors import PatchmodError  # noqa: PLC0415
+    from patchmod.cli.errors import PatchmodError
 
     try:
         report = check(ctx.obj["directory"], list(paths) or None, base=base)

@@ -33,7 +33,7 @@ def _serve(requests, requests_writer, results, results_reader) -> None:
     # Ctrl-C is the parent's to handle (it stops, and this child reads EOF),
     # not a second traceback from here.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    import importlib  # noqa: PLC0415
+    import importlib
 
     module = importlib.import_module(_MODULE)
     while True:
@@ -46,11 +46,11 @@ def _serve(requests, requests_writer, results, results_reader) -> None:
         name, args, kwargs = request
         try:
             reply = ("ok", getattr(module, name)(*args, **kwargs))
-        except Exception as exc:  # noqa: BLE001 - a Refusal, a RecursionError: the parent's to report
+        except Exception as exc:
             reply = ("raised", exc)
         try:
             results.send(reply)
-        except Exception:  # noqa: BLE001 - an unpicklable result: the parent redoes it
+        except Exception:
             results.send(("failed", None))
 
 
@@ -59,7 +59,7 @@ class CodemodChild:
     child: its return value, or the exception it raised, raised here."""
 
     def __init__(self) -> None:
-        import multiprocessing  # noqa: PLC0415
+        import multiprocessing
 
         context = multiprocessing.get_context("fork")
         requests_reader, self._requests = context.Pipe(duplex=False)
@@ -94,7 +94,7 @@ class CodemodChild:
                     return value
                 if outcome == "raised":
                     raise value
-        import importlib  # noqa: PLC0415
+        import importlib
 
         return getattr(importlib.import_module(_MODULE), name)(*args, **kwargs)
 

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 
 import git
 from git.index.fun import stat_mode_to_index_mode
-
 from patchmod.cli.errors import PatchmodError
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote
 
 import click
-
 from patchmod.cli.errors import PatchmodError
 from patchmod.cli.output import JsonReport, echo_err, print_json
 from patchmod.cli.server import ServerOptions, connect, rpc_error, server_options
@@ -73,11 +73,10 @@ async def pull_histories_async(
     on_total: Callable[[int], None] | None = None,
     on_file: Callable[[dict], None] | None = None,
 ) -> PullReport:
-    import asyncio  # noqa: PLC0415
+    import asyncio
 
-    from temporalio.service import RPCError  # noqa: PLC0415
-
-    from patchmod.cli.readiness import status_from_history  # noqa: PLC0415
+    from patchmod.cli.readiness import status_from_history
+    from temporalio.service import RPCError
 
     out_dir = os.fspath(out)
     report = PullReport(out=out_dir, query=query, address=options.address, namespace=options.namespace)
@@ -150,7 +149,7 @@ def pull_histories(options: ServerOptions, query: str, out: str | os.PathLike[st
     """Write `<workflow_id>_<run_id>.json` into `out` for every execution the
     visibility `query` matches (at most `limit`). `PatchmodError` when the
     server cannot be reached or refuses the query."""
-    import asyncio  # noqa: PLC0415
+    import asyncio
 
     return asyncio.run(pull_histories_async(options, query, out, limit=limit,
                                             on_total=on_total, on_file=on_file))
@@ -204,7 +203,7 @@ def pull(ctx: click.Context, address: str, namespace: str, api_key: str | None, 
         if bar is not None:
             bar.update(1)
 
-    from patchmod.cli import api  # noqa: PLC0415
+    from patchmod.cli import api
 
     try:
         report = api.histories_pull(query, out_dir, server=options, limit=limit, on_total=on_total,

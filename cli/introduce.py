@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-
 from patchmod.cli.output import echo_err, print_json, qualified_name
 
 
@@ -35,11 +34,11 @@ def introduce(ctx: click.Context, patch_id: str, paths: tuple[str, ...], base: s
     Exit status: 0 done or nothing to do, 2 bad usage, bad input or a refusal
     (then nothing is written or committed).
     """
-    from patchmod.cli.codemod_child import CodemodChild  # noqa: PLC0415
+    from patchmod.cli.codemod_child import CodemodChild
 
     # First, before GitPython loads here: the child loads libcst meanwhile.
     codemod = CodemodChild.start_if_useful()
-    from patchmod.cli import api  # noqa: PLC0415 - keeps `patchmod --help` fast
+    from patchmod.cli import api
 
     start = ctx.obj["directory"]
     try:

@@ -6,14 +6,13 @@ from __future__ import annotations
 import os
 
 import click
-
 from patchmod.cli.check import check_command
 from patchmod.cli.deprecate import deprecate
+from patchmod.cli.histories import histories
 from patchmod.cli.introduce import introduce
+from patchmod.cli.ready import ready
 from patchmod.cli.remove import remove
 from patchmod.cli.status import status_command
-from patchmod.cli.histories import histories
-from patchmod.cli.ready import ready
 from patchmod.cli.verify import verify
 
 

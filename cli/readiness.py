@@ -36,8 +36,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from patchmod.cli.errors import PatchmodError
 from patchmod.cli.output import JsonReport
@@ -86,10 +87,10 @@ class PatchCode:
 def find_patch_code(root: str | os.PathLike[str], patch_ids: Iterable[str]) -> dict[str, PatchCode]:
     """For each id, its sites in the tracked .py files under `root` (a git
     working tree) and the workflow types whose code reaches them."""
-    from pathlib import Path  # noqa: PLC0415
+    from pathlib import Path
 
-    from patchmod.cli import workflow_types as wt  # noqa: PLC0415
-    from patchmod.codemods.inventory import inventory  # noqa: PLC0415
+    from patchmod.cli import workflow_types as wt
+    from patchmod.codemods.inventory import inventory
 
     root_path = Path(os.fspath(root))
     ids = list(dict.fromkeys(patch_ids))
@@ -160,7 +161,7 @@ class Execution:
 def patch_markers(events) -> list[dict]:
     """The decoded `patch-data` of every `core_patch` marker in `events`
     (protobuf `HistoryEvent`s)."""
-    from temporalio.api.enums.v1 import EventType  # noqa: PLC0415
+    from temporalio.api.enums.v1 import EventType
 
     markers = []
     for event in events:
@@ -191,7 +192,7 @@ _CLOSED_EVENTS = {
 
 def status_from_history(events, listed: str | None) -> str:
     """`Running`, or how the history says the execution closed."""
-    from temporalio.api.enums.v1 import EventType  # noqa: PLC0415
+    from temporalio.api.enums.v1 import EventType
 
     if not events:
         return listed or "Running"
@@ -209,9 +210,9 @@ async def list_executions(client, workflow_type: str, patch_ids: set[str], inclu
                           options: ServerOptions) -> list[Execution]:
     """The executions of `workflow_type` (running, or all within retention),
     each with its markers for `patch_ids`, read from its history."""
-    import asyncio  # noqa: PLC0415
+    import asyncio
 
-    from temporalio.service import RPCError  # noqa: PLC0415
+    from temporalio.service import RPCError
 
     semaphore = asyncio.Semaphore(CONCURRENCY)
 
@@ -246,14 +247,14 @@ async def list_executions(client, workflow_type: str, patch_ids: set[str], inclu
 async def namespace_retention(client) -> float | None:
     """The namespace's retention period in seconds, when the server says."""
     try:
-        from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest  # noqa: PLC0415
+        from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 
         resp = await client.workflow_service.describe_namespace(
             DescribeNamespaceRequest(namespace=client.namespace)
         )
         ttl = resp.config.workflow_execution_retention_ttl
         return ttl.seconds + ttl.nanos / 1e9 if resp.config.HasField("workflow_execution_retention_ttl") else None
-    except Exception:  # noqa: BLE001 - the retention is extra information only
+    except Exception:
         return None
 
 
@@ -505,7 +506,7 @@ async def check_readiness_async(
     workflow_types: list[str] | None = None,
 ) -> ReadinessReport:
     """See `check_readiness`."""
-    import asyncio  # noqa: PLC0415
+    import asyncio
 
     if not patch_ids:
         raise PatchmodError("name at least one patch ID")
@@ -520,7 +521,7 @@ async def check_readiness_async(
     else:
         if start is None:
             raise PatchmodError("without --workflow-type, the repository's code names the workflow types")
-        from patchmod.cli import repo as repo_mod  # noqa: PLC0415
+        from patchmod.cli import repo as repo_mod
 
         root = repo_mod.root_of(repo_mod.open_repo(start))
         found = find_patch_code(root, patch_ids)
@@ -584,7 +585,7 @@ def check_readiness(
     `report.safe` / `report.exit_code`; the details are data
     (`report.patches[i].types[j].without_marker` ...).
     """
-    import asyncio  # noqa: PLC0415
+    import asyncio
 
     return asyncio.run(check_readiness_async(
         start, patch_ids, server=server, stage=stage,

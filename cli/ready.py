@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 
 import click
-
 from patchmod.cli.errors import PatchmodError
 from patchmod.cli.output import echo_err, print_json
 from patchmod.cli.server import ServerOptions, server_options
@@ -56,7 +55,7 @@ def ready(ctx: click.Context, patch_ids: tuple[str, ...], address: str, namespac
     Exit status: 0 every asked stage is safe, 1 one is not, 2 bad usage, an
     ID the code does not hold, or a server that cannot be reached.
     """
-    from patchmod.cli import api  # noqa: PLC0415 - GitPython, temporalio when run
+    from patchmod.cli import api
 
     start = ctx.obj["directory"] if ctx.obj else os.getcwd()
     server = ServerOptions(address=address, namespace=namespace, api_key=api_key, tls=tls)

@@ -38,8 +38,9 @@ import json
 import re
 import sys
 import traceback
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 # --- reading histories (no temporalio needed) --------------------------------
 
@@ -229,7 +230,7 @@ def install_fresh_source_loader(roots: list[str]) -> None:
     real_roots = [os.path.realpath(r) for r in roots]
 
     class SourceOnlyLoader(machinery.SourceFileLoader):
-        def get_code(self, fullname):  # noqa: ANN001
+        def get_code(self, fullname):
             source = self.get_data(self.path)
             return self.source_to_code(source, self.path)
 
@@ -270,7 +271,7 @@ def import_targets(targets: list[dict]) -> tuple[list[ImportRecord], dict[str, l
         record = ImportRecord(module=module_name, label=target.get("label") or module_name, ok=True)
         try:
             module = importlib.import_module(module_name)
-        except BaseException as exc:  # noqa: BLE001 - a user's module may raise anything
+        except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 raise
             record.ok = False
@@ -464,7 +465,7 @@ async def replay_spec(spec: dict, emit) -> None:
         classes[qualified] = cls
         try:
             history = WorkflowHistory.from_json(f"patchmod-{index}", data)
-        except Exception as exc:  # noqa: BLE001 - malformed JSON of any kind
+        except Exception as exc:
             emit(asdict(HistoryResult(index, "error", "bad_history", f"not a valid history: {exc}")))
             continue
         runnable.append((index, history, qualified))

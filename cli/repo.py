@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import git
-
 from patchmod.cli.errors import PatchmodError
 from patchmod.codemods.patch_ids import history_ids
 

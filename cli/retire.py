@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from patchmod.cli import commit as commit_mod
-from patchmod.cli import files, pull_request as pr, repo as repo_mod, safety
+from patchmod.cli import files, safety
+from patchmod.cli import pull_request as pr
+from patchmod.cli import repo as repo_mod
 from patchmod.cli.errors import PatchmodError
 from patchmod.cli.output import JsonReport, finding_line, qualified_name, unified_diff
 from patchmod.cli.server import ServerOptions
@@ -123,10 +125,10 @@ def _codemod(command: str):
     """The codemod function of `command` (importing it loads libcst's codemod
     machinery: about half a second)."""
     if command == "deprecate":
-        from patchmod.codemods.deprecate import deprecate_patches  # noqa: PLC0415
+        from patchmod.codemods.deprecate import deprecate_patches
 
         return deprecate_patches
-    from patchmod.codemods.remove import remove_patches  # noqa: PLC0415
+    from patchmod.codemods.remove import remove_patches
 
     return remove_patches
 
@@ -142,12 +144,12 @@ def rewrite_file(command: str, root: str, path: str, ids: Sequence[str], date: d
         outcome.problems = [(None, line.removeprefix(f"{path}: ")) for line in exc.lines]
         return outcome
     outcome.mentioned = [patch_id for patch_id in ids if patch_id in text]
-    from patchmod.codemods.patch_sites import might_hold  # noqa: PLC0415 - it imports libcst
+    from patchmod.codemods.patch_sites import might_hold
 
     if not might_hold(text, list(ids)):
         return outcome  # the text prefilter: never parsed
 
-    from patchmod.codemods.findings import Refusal  # noqa: PLC0415 - libcst is heavy
+    from patchmod.codemods.findings import Refusal
 
     try:
         result = _codemod(command)(text, list(ids), date=date)
@@ -328,7 +330,7 @@ def retire(
     retention = asked = None
     if require_ready:
         # The server has the last word, before anything is written.
-        from patchmod.cli.readiness import NotReady, check_readiness  # noqa: PLC0415 - temporalio
+        from patchmod.cli.readiness import NotReady, check_readiness
 
         answer = check_readiness(start, retired, server=server or ServerOptions(), stage=command,
                                  include_closed=include_closed)

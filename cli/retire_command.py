@@ -9,7 +9,6 @@ from collections.abc import Callable
 from contextlib import nullcontext
 
 import click
-
 from patchmod.cli.output import echo_err, print_json
 from patchmod.cli.server import ServerOptions, server_options
 
@@ -22,7 +21,7 @@ class _NoBar:
 def progress_bar(command: str, stream=None) -> Callable[[int], object]:
     """A progress factory for the API: a click progress bar on `stream`
     (stderr) when it is a terminal and there are many files, else nothing."""
-    from patchmod.cli.retire import MANY_FILES  # noqa: PLC0415
+    from patchmod.cli.retire import MANY_FILES
 
     stream = stream if stream is not None else sys.stderr
 
@@ -62,8 +61,8 @@ def retire_command(command: str, short_help: str, doc: str) -> click.Command:
     def run(ctx: click.Context, patch_ids: tuple[str, ...], paths: tuple[str, ...], no_commit: bool,
             dry_run: bool, branch: str | None, as_json: bool, jobs: int | None, require_ready: bool,
             address: str, namespace: str, api_key: str | None, tls: bool, include_closed: bool) -> None:
-        from patchmod.cli import api  # noqa: PLC0415 - keeps `patchmod --help` fast
-        from patchmod.cli.retire import failure_object, site_lines  # noqa: PLC0415
+        from patchmod.cli import api
+        from patchmod.cli.retire import failure_object, site_lines
 
         start = ctx.obj["directory"]
         server = ServerOptions(address=address, namespace=namespace, api_key=api_key, tls=tls)

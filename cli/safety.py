@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Any
 
 import git
-
 from patchmod.cli import files
 from patchmod.cli import repo as repo_mod
 from patchmod.cli.errors import PatchmodError

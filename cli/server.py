@@ -8,11 +8,11 @@ module.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import click
-
 from patchmod.cli.errors import PatchmodError
 
 DEFAULT_ADDRESS = "localhost:7233"
@@ -50,7 +50,7 @@ def quiet_runtime():
     """One Runtime per process whose Core logs are filtered to errors."""
     global _runtime
     if _runtime is None:
-        from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter  # noqa: PLC0415
+        from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 
         _runtime = Runtime(
             telemetry=TelemetryConfig(
@@ -78,9 +78,9 @@ def _reason(exc: BaseException) -> str:
 
 async def connect(options: ServerOptions, *, timeout: float = CONNECT_TIMEOUT):
     """A client for the server, or a `PatchmodError` saying why not."""
-    import asyncio  # noqa: PLC0415
+    import asyncio
 
-    from temporalio.client import Client  # noqa: PLC0415
+    from temporalio.client import Client
 
     kwargs: dict[str, Any] = {"namespace": options.namespace, "runtime": quiet_runtime()}
     if options.api_key:

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import click
-
 from patchmod.cli.output import JsonReport, echo_err, print_json
 
 # Ids with no date in any changelog line or trailer get one from `git log -S`
@@ -65,9 +64,9 @@ def _plural(n: int, word: str) -> str:
 
 def _read_module(task: tuple[str, str, int]):
     """One file's inventory (in a worker process when there are many)."""
-    from patchmod.cli import files  # noqa: PLC0415
-    from patchmod.cli.errors import PatchmodError  # noqa: PLC0415
-    from patchmod.codemods import inventory as inv  # noqa: PLC0415
+    from patchmod.cli import files
+    from patchmod.cli.errors import PatchmodError
+    from patchmod.codemods import inventory as inv
 
     root, path, limit = task
     try:
@@ -85,12 +84,12 @@ def status(repo_path: str | os.PathLike[str], paths: list[str] | None = None, *,
     Raises `PatchmodError` for bad input (not a repository, a missing path);
     problems in the code are part of the report, not errors. `jobs` caps the
     worker processes that read many files (1: none)."""
-    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+    from concurrent.futures import ProcessPoolExecutor
 
-    from patchmod.cli import repo as repo_mod  # noqa: PLC0415 - GitPython is heavy
-    from patchmod.cli.config import load_config  # noqa: PLC0415
-    from patchmod.cli.workers import worker_count  # noqa: PLC0415
-    from patchmod.codemods import inventory as inv  # noqa: PLC0415
+    from patchmod.cli import repo as repo_mod
+    from patchmod.cli.config import load_config
+    from patchmod.cli.workers import worker_count
+    from patchmod.codemods import inventory as inv
 
     start = os.fspath(repo_path)
     repo = repo_mod.open_repo(start)
@@ -232,7 +231,7 @@ def status_command(ctx: click.Context, paths: tuple[str, ...], as_json: bool, jo
     Exit status: 0 (problems are listed, not fatal: `patchmod check` is the
     gate), 2 bad usage or bad input.
     """
-    from patchmod.cli.errors import PatchmodError  # noqa: PLC0415
+    from patchmod.cli.errors import PatchmodError
 
     try:
         report = status(ctx.obj["directory"], list(paths) or None, jobs=jobs)

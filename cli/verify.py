@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import click
-
 from patchmod.cli.errors import PatchmodError
 from patchmod.cli.output import JsonReport, echo_err, print_json
 from patchmod.cli.workers import usable_cores
@@ -86,7 +85,7 @@ def _replay_script() -> str:
 
 def _load_replay_module():
     """cli/replay.py as a module (it is also a standalone script)."""
-    from patchmod.cli import replay  # noqa: PLC0415
+    from patchmod.cli import replay
 
     return replay
 
@@ -109,9 +108,9 @@ def parse_workflow_specs(specs: list[str]) -> list[tuple[str, str]]:
 
 def _explicit_targets(start: Path, specs: list[tuple[str, str]]) -> tuple[list[dict], list[str]]:
     """Targets for `--workflow MODULE:CLASS`: imported with DIR on sys.path."""
-    from pathlib import Path  # noqa: PLC0415
+    from pathlib import Path
 
-    from patchmod.cli import workflow_types as wt  # noqa: PLC0415
+    from patchmod.cli import workflow_types as wt
 
     sys_path = [str(start)]
     by_module: dict[str, list[str]] = {}
@@ -138,8 +137,8 @@ def _explicit_targets(start: Path, specs: list[tuple[str, str]]) -> tuple[list[d
 def _repository_targets(start: Path, needed_types: set[str]) -> tuple[list[dict], list[str]]:
     """Targets for the repository's own `@workflow.defn` classes: the modules
     that define a needed type, or whose type cannot be read statically."""
-    from patchmod.cli import repo as repo_mod  # noqa: PLC0415
-    from patchmod.cli import workflow_types as wt  # noqa: PLC0415
+    from patchmod.cli import repo as repo_mod
+    from patchmod.cli import workflow_types as wt
 
     try:
         repo = repo_mod.open_repo(start)
@@ -184,7 +183,7 @@ def verify_histories(
     Raises `PatchmodError` for bad usage (no such folder, no histories, no
     workflow classes); replay problems are results, not exceptions.
     """
-    from pathlib import Path  # noqa: PLC0415
+    from pathlib import Path
 
     start_path = Path(os.fspath(start)).resolve()
     hist_dir = (start_path / os.fspath(histories)).resolve()
@@ -268,8 +267,8 @@ def _run_replayer(spec: dict, cwd: Path, python: str, timeout: float, children: 
     the first child (every child imports the same targets). A child that
     failed turns each of its histories without a result into an error
     record saying why (the replayer crashed, or the timeout)."""
-    import subprocess  # noqa: PLC0415
-    import tempfile  # noqa: PLC0415
+    import subprocess
+    import tempfile
 
     histories = spec["histories"]
     n = max(1, min(children or replayer_count(len(histories)), len(histories)))
@@ -329,7 +328,7 @@ def _run_replayer(spec: dict, cwd: Path, python: str, timeout: float, children: 
 def _wait_replayer(proc, stdout, stderr, python: str, timeout: float, deadline: float) -> dict | None:
     """Wait for one replay.py child, at most until `deadline`; a
     `{"kind": "crash"}` record when it failed or ran out of time."""
-    import subprocess  # noqa: PLC0415
+    import subprocess
 
     try:
         proc.wait(timeout=max(0.0, deadline - time.monotonic()))

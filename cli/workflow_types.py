@@ -102,7 +102,7 @@ def read_module(root: Path, path: str, text: str) -> WorkflowModule:
 def tracked_python_files(root: Path, containing: str) -> list[str]:
     """Tracked .py files whose working-tree text contains `containing`
     (repository-relative, sorted), found with `git grep`."""
-    import git  # noqa: PLC0415 - GitPython only when a command needs it
+    import git
 
     repo = git.Repo(root)
     try:

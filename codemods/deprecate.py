@@ -20,14 +20,13 @@ import ast
 import bisect
 import datetime
 from collections import Counter
-from typing import Sequence
+from collections.abc import Sequence
 
 import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
 from .findings import Finding, Refusal
-from .source import parse_python, split_bom
 from .patch_sites import ByNode, Spelling, holding, might_hold
 from .retire import (
     RetireResult,
@@ -40,6 +39,7 @@ from .retire import (
     remove_imports_of,
     rewrite_focused,
 )
+from .source import parse_python, split_bom
 from .workflow_code import find_workflow_code
 
 # Code that runs later, or any number of times, not where the statement stands.

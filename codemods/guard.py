@@ -30,8 +30,9 @@ import ast
 import difflib
 import itertools
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Literal, Sequence
+from typing import Literal
 
 from .inventory import READ_ONLY, inventory
 from .patch_ids import history_ids, invalid_reason, vague_reason

@@ -20,14 +20,14 @@ import ast
 import datetime
 import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .changelog import add_history_line, history_entry
-from .findings import Finding, IntroduceResult, Region, RegionKind, refuse  # noqa: F401 - importable from here
+from .findings import Finding, IntroduceResult, Region, RegionKind, refuse
 from .patch_ids import history_ids, invalid_reason
 from .source import parse_python, split_bom
 from .workflow_code import (
@@ -39,6 +39,7 @@ from .workflow_code import (
     paused_gc,
     pinned_note,
 )
+
 
 def patch_ids_in(tree: ast.Module) -> dict[str, int]:
     """Ids passed as string literals to `patched`/`deprecate_patch`, with a line."""
@@ -661,8 +662,8 @@ def _reimport(module: cst.Module, base_tree: ast.Module, stmt: ast.Import | ast.
                 block = top.body.with_changes(body=[*top.body.body, new_line])
                 return module.with_changes(body=[*module.body[:index], top.with_changes(body=block), *module.body[index + 1 :]])
 
-    from libcst.codemod import CodemodContext  # noqa: PLC0415 - see _add_import
-    from libcst.codemod.visitors import AddImportsVisitor  # noqa: PLC0415
+    from libcst.codemod import CodemodContext
+    from libcst.codemod.visitors import AddImportsVisitor
 
     context = CodemodContext()
     if isinstance(stmt, ast.ImportFrom):
@@ -677,8 +678,8 @@ def _add_import(module: cst.Module, from_module: str, name: str) -> cst.Module:
     puts it. Imported here, not at the top: libcst.codemod loads
     libcst.matchers (about half a second), and most introductions add no
     import."""
-    from libcst.codemod import CodemodContext  # noqa: PLC0415
-    from libcst.codemod.visitors import AddImportsVisitor  # noqa: PLC0415
+    from libcst.codemod import CodemodContext
+    from libcst.codemod.visitors import AddImportsVisitor
 
     context = CodemodContext()
     AddImportsVisitor.add_needed_import(context, from_module, name)

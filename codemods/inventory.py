@@ -28,8 +28,9 @@ import ast
 import bisect
 import datetime
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Literal, Mapping
+from typing import Literal
 
 from .findings import Refusal
 from .patch_ids import HISTORY_LINE

@@ -45,8 +45,8 @@ import builtins
 import copy
 import difflib
 import itertools
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Union
 
 from .workflow_code import (
     READ_ONLY_ROLES,
@@ -98,7 +98,7 @@ class World:
 
 
 # A plain mapping is a World whose unnamed ids are false.
-WorldLike = Union[World, Mapping[str, bool]]
+WorldLike = World | Mapping[str, bool]
 
 
 def _world(world: WorldLike) -> World:

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
-from typing import Sequence
+from collections.abc import Sequence
 
 import libcst as cst
 
 from .findings import Finding, Refusal
-from .source import parse_python, split_bom
 from .patch_sites import ByNode, Spelling, holding, literal_sites, might_hold
 from .retire import (
     RetireResult,
@@ -27,6 +26,7 @@ from .retire import (
     remove_imports_of,
     rewrite_focused,
 )
+from .source import parse_python, split_bom
 from .workflow_code import find_workflow_code
 
 

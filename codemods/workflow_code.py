@@ -74,7 +74,7 @@ def paused_gc():
     The collector is the whole interpreter's: with calls in several threads,
     the last one out puts it back as the first one in found it (on or off),
     even after a refusal."""
-    global _gc_pausers, _gc_was_enabled  # noqa: PLW0603 - one collector per interpreter
+    global _gc_pausers, _gc_was_enabled
     with _gc_lock:
         if _gc_pausers == 0:
             _gc_was_enabled = gc.isenabled()

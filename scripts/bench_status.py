@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "bench"))
 
-import monorepo  # noqa: E402
+import monorepo
 
 
 def main() -> None:

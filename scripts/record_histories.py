@@ -36,7 +36,6 @@ STEP_TIMEOUT = 15.0
 
 sys.path.insert(0, str(ROOT / "tests"))
 import temporal_harness as harness  # noqa: E402
-
 from temporalio.api.enums.v1 import EventType  # noqa: E402
 from temporalio.client import Client, WorkflowHistory  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402

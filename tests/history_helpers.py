@@ -17,12 +17,11 @@ import asyncio
 import uuid
 from pathlib import Path
 
+import temporal_harness as harness
 from click.testing import CliRunner, Result
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle, WorkflowHistory
 from temporalio.worker import Worker
-
-import temporal_harness as harness
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGES_DIR = ROOT / "testdata" / "stages"

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from patchmod.codemods.findings import Finding
 
 TESTDATA = Path(__file__).resolve().parent.parent / "testdata"

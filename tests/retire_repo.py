@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 from click.testing import CliRunner
-
 from gitrepo import make_repo
 from patchmod.cli.main import main
 

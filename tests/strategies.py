@@ -49,8 +49,8 @@ from __future__ import annotations
 import copy
 import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator, Union
 
 from hypothesis import strategies as st
 
@@ -80,7 +80,7 @@ class Leaf:
 @dataclass
 class Clause:
     header: str  # template, with the colon
-    body: list["Node"]
+    body: list[Node]
     params: dict[str, int] = field(default_factory=dict)
     # plain; patch-new: the true branch of the newest patch test;
     # patch-old: code an old patch runs when false (introduce refuses edits there)
@@ -110,7 +110,7 @@ class Compound:
     pre: list[str] = field(default_factory=list)
 
 
-Node = Union[Leaf, Compound]
+Node = Leaf | Compound
 
 
 @dataclass
@@ -375,7 +375,7 @@ def trailing_comment() -> st.SearchStrategy[str]:
     return _TRAILING
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _sampled(options: tuple) -> st.SearchStrategy:
     return st.sampled_from(options)
 

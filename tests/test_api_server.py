@@ -7,10 +7,15 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from gitrepo import make_repo, snapshot
-from history_helpers import HISTORIES_DIR, HISTORY_FILES, PATCH_ID, STAGES_DIR, STAGE_MODULES, stage_source
-
+from history_helpers import (
+    HISTORIES_DIR,
+    HISTORY_FILES,
+    PATCH_ID,
+    STAGE_MODULES,
+    STAGES_DIR,
+    stage_source,
+)
 from patchmod.cli import api
 
 

@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from gitrepo import committed_files, git, head, make_repo, snapshot, status, write
 from retire_repo import FRAUD, ORDER, PAYMENT, REFUND, assert_refused, make_retire_repo, run
 from test_cli_introduce import BASE, EDITED

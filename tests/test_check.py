@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from gitrepo import commit_all, git, head, make_repo, snapshot, write
 from patchmod.cli.main import main
 

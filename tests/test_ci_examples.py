@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from gitrepo import GIT_ENV, commit_all, git, make_repo, trailers, write
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,13 +12,34 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from gitrepo import GIT_ENV, commit_all, committed_files, file_at, git, head, make_repo, snapshot, status, trailers, write
+from gitrepo import (
+    GIT_ENV,
+    commit_all,
+    committed_files,
+    file_at,
+    git,
+    head,
+    make_repo,
+    snapshot,
+    status,
+    trailers,
+    write,
+)
 from patchmod.cli import api
 from patchmod.codemods.deprecate import deprecate_patches
 from retire_repo import (
-    FRAUD, ORDER, PATCHED_SITES, PAYMENT, PRICES, REFUND, assert_refused, make_retire_repo, many_sources,
-    patchmod_on_a_terminal, run, sources,
+    FRAUD,
+    ORDER,
+    PATCHED_SITES,
+    PAYMENT,
+    PRICES,
+    REFUND,
+    assert_refused,
+    make_retire_repo,
+    many_sources,
+    patchmod_on_a_terminal,
+    run,
+    sources,
 )
 
 TODAY = datetime.date.today()

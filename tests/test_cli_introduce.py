@@ -12,9 +12,17 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from gitrepo import (
-    commit_all, committed_files, file_at, git, head, make_repo, snapshot, status, trailers, write,
+    commit_all,
+    committed_files,
+    file_at,
+    git,
+    head,
+    make_repo,
+    snapshot,
+    status,
+    trailers,
+    write,
 )
 from patchmod.cli.main import main
 

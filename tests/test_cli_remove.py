@@ -10,12 +10,30 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from gitrepo import commit_all, committed_files, file_at, git, head, make_repo, snapshot, status, trailers, write
+from gitrepo import (
+    commit_all,
+    committed_files,
+    file_at,
+    git,
+    head,
+    make_repo,
+    snapshot,
+    status,
+    trailers,
+    write,
+)
 from patchmod.cli import api
 from patchmod.codemods.remove import remove_patches
 from retire_repo import (
-    FRAUD, ORDER, PAYMENT, REFUND, assert_refused, make_retire_repo, many_sources, run, sources,
+    FRAUD,
+    ORDER,
+    PAYMENT,
+    REFUND,
+    assert_refused,
+    make_retire_repo,
+    many_sources,
+    run,
+    sources,
 )
 
 TODAY = datetime.date.today()

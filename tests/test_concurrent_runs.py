@@ -23,7 +23,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from gitrepo import GIT_ENV, git, head, make_repo, status
 from patchmod.codemods.deprecate import deprecate_patches
 from retire_repo import FRAUD, many_sources

@@ -26,17 +26,16 @@ import os
 import shutil
 import subprocess
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
+import temporal_harness as harness
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.worker import Worker
 from temporalio.workflow import NondeterminismError
-
-import temporal_harness as harness
 
 pytestmark = pytest.mark.e2e
 

@@ -25,13 +25,12 @@ import json
 from pathlib import Path
 
 import pytest
-from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowHandle
-from temporalio.worker import Worker
-
 import temporal_harness as harness
 from gitrepo import file_at, git, make_repo, write
 from history_helpers import ROOT, STEP_TIMEOUT, run_cli_async, unique_type, wait_parked
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHandle
+from temporalio.worker import Worker
 
 pytestmark = pytest.mark.e2e
 

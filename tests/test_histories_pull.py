@@ -10,10 +10,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from temporalio.worker import Worker
-
 import temporal_harness as harness
 from history_helpers import finish, run_cli, run_cli_async, stage_source, unique_type, wait_parked
+from temporalio.worker import Worker
 
 pytestmark = pytest.mark.e2e
 

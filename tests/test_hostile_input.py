@@ -19,9 +19,28 @@ import time
 from pathlib import Path
 
 import pytest
-
-from gitrepo import commit_all, committed_files, file_at, git, head, make_repo, snapshot, status, trailers, write
-from retire_repo import FRAUD, ORDER, PAYMENT, REFUND, assert_refused, make_retire_repo, run, sources
+from gitrepo import (
+    commit_all,
+    committed_files,
+    file_at,
+    git,
+    head,
+    make_repo,
+    snapshot,
+    status,
+    trailers,
+    write,
+)
+from retire_repo import (
+    FRAUD,
+    ORDER,
+    PAYMENT,
+    REFUND,
+    assert_refused,
+    make_retire_repo,
+    run,
+    sources,
+)
 
 INTRODUCED = "add-fraud-check-v1"
 WF = "workflows/order.py"

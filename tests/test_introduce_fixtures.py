@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from patchmod.codemods import projection
 from patchmod.codemods.findings import Finding, Refusal
 

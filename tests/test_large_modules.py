@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from gitrepo import file_at, make_repo, status
 from patchmod.codemods import retire
 from patchmod.codemods.deprecate import deprecate_patches

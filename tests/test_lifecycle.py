@@ -11,7 +11,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from gitrepo import committed_files, git, head, make_repo, status, trailers, write
 from patchmod.cli import api
 from retire_repo import run

@@ -9,7 +9,6 @@ import gc
 import threading
 
 import pytest
-
 from patchmod.codemods.findings import Refusal
 from patchmod.codemods.guard import check_module
 from patchmod.codemods.workflow_code import paused_gc

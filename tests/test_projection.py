@@ -6,7 +6,6 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-
 from patchmod.codemods.projection import (
     World,
     behaves_as,

@@ -73,7 +73,6 @@ if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
 import strategies as S  # noqa: E402
-
 from patchmod.codemods.deprecate import deprecate_patches  # noqa: E402
 from patchmod.codemods.findings import Refusal  # noqa: E402
 from patchmod.codemods.introduce import introduce_patch  # noqa: E402
@@ -679,7 +678,7 @@ def check_introduce(base: str, edited: str) -> str | None:
     assert not problems, "outside its regions the result is not the edited text:\n" + "\n".join(problems)
 
     # Each region is needed: its new branch and its old one behave differently.
-    for kind, new, old in undo.pairs:
+    for _kind, new, old in undo.pairs:
         if _behaviour(module, new) == _behaviour(module, old):
             raise AssertionError("a region whose branches behave alike:\n" + "\n".join(_code_lines(module, new + old)))
 
@@ -803,7 +802,7 @@ def check_remove(source: str, patch_id: str) -> str | None:
         assert reason != "INTERNAL ERROR", str(refusal)
         # The contract refuses a marker inside an expression, and a patched(ID)
         # left; the generator makes neither.
-        raise AssertionError(f"refused what the contract removes: {refusal}")
+        raise AssertionError(f"refused what the contract removes: {refusal}") from None
     code = result.code
     ast.parse(code)
     if not result.sites:

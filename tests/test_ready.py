@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 import temporal_harness as harness
 from gitrepo import commit_all, make_repo, write
 from history_helpers import (
@@ -25,7 +24,6 @@ from history_helpers import (
     stage_source,
     unique_type,
 )
-
 from patchmod.cli.readiness import patch_markers
 
 

@@ -18,9 +18,17 @@ import datetime
 from pathlib import Path
 
 import pytest
-
 from patchmod.codemods import projection
-from retire_cases import MARKER_LINE, cases, check_result, check_well_formed, ids_of, params, read, with_outcome
+from retire_cases import (
+    MARKER_LINE,
+    cases,
+    check_result,
+    check_well_formed,
+    ids_of,
+    params,
+    read,
+    with_outcome,
+)
 
 DATE = datetime.date(2027, 1, 5)
 CASES = cases("remove")

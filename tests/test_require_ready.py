@@ -11,10 +11,17 @@ import json
 from pathlib import Path
 
 import pytest
-
 import temporal_harness as harness
 from gitrepo import commit_all, make_repo, snapshot, trailers, write
-from history_helpers import PATCH_ID, Stages, finish, run_cli, run_cli_async, stage_source, unique_type
+from history_helpers import (
+    PATCH_ID,
+    Stages,
+    finish,
+    run_cli,
+    run_cli_async,
+    stage_source,
+    unique_type,
+)
 
 FLOWS = "app/flows.py"
 

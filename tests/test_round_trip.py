@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from gitrepo import git, make_repo, status
 from patchmod.codemods.inventory import inventory
 from retire_repo import run

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from gitrepo import GIT_ENV, commit_all, git, make_repo, write
 from patchmod.cli.main import main
 from patchmod.cli.status import status

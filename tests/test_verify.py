@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from gitrepo import make_repo
 from history_helpers import (
     HISTORIES_DIR,
@@ -277,9 +276,8 @@ def test_committed_histories_are_what_the_script_records(temporal_server, tmp_pa
     assert sorted(p.name for p in written) == sorted(p.name for p in HISTORIES_DIR.glob("*.json"))
 
     def shape(path: Path) -> list:
-        from temporalio.api.enums.v1 import EventType
-
         from patchmod.cli.readiness import patch_markers
+        from temporalio.api.enums.v1 import EventType
 
         history = load_history(path)
         started = history.events[0].workflow_execution_started_event_attributes

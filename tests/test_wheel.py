@@ -11,7 +11,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from gitrepo import GIT_ENV, git, make_repo, write
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -57,9 +57,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent.parent
@@ -466,7 +466,7 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="patchmod-bench-"))
     try:
-        global PYTHON, PATCHMOD  # noqa: PLW0603 - every measurement reads them
+        global PYTHON, PATCHMOD
         if args.install == "wheel":
             PYTHON = str(install_wheel(work))
             PATCHMOD = str(Path(PYTHON).parent / "patchmod")
